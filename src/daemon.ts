@@ -1,0 +1,103 @@
+import type { AddressInfo } from "node:net";
+import type { Readable, Writable } from "node:stream";
+import type { Config } from "./config.js";
+import type { Logger } from "./log.js";
+import { mcpMethods } from "./rpc/methods.js";
+import { RpcServer } from "./rpc/server.js";
+import { openStore, type Store } from "./store/db.js";
+import { ToolRegistry } from "./tools/registry.js";
+import { serverTools } from "./tools/server.js";
+import { stdioConnection } from "./transport/stdio.js";
+import { TcpTransport } from "./transport/tcp.js";
+import { VERSION } from "./version.js";
+
+export interface DaemonOptions {
+  readonly config: Config;
+  readonly log: Logger;
+  /** Streams for stdio mode; defaults to process.stdin / process.stdout. */
+  readonly stdio?: { readonly input: Readable; readonly output: Writable };
+}
+
+/** Composes store, tools, rpc and transports; owns start and the ordered, idempotent close (DESIGN §5). */
+export class Daemon {
+  readonly startedAt = Date.now();
+  /** The TCP address once listening (absent in stdio mode). */
+  address: AddressInfo | undefined;
+  /** Resolves when the stdio client is gone (stdio mode only). */
+  stdioClosed: Promise<void> | undefined;
+  private store: Store | undefined;
+  private rpc: RpcServer | undefined;
+  private tcp: TcpTransport | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: DaemonOptions) {}
+
+  get dbPath(): string {
+    return this.options.config.db;
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this.options;
+    const store = (this.store = openStore(config.db, { synchronous: config.dbSync }));
+    const tools: ToolRegistry = new ToolRegistry(
+      [
+        ...serverTools({
+          version: VERSION,
+          startedAt: this.startedAt,
+          dbPath: store.path,
+          schemaVersion: store.schemaVersion,
+          connections: () => ({ open: rpc.connectionsOpen, total: rpc.connectionsTotal }),
+          requestsServed: () => rpc.requestsServed,
+        }),
+      ],
+      config.toolsPageSize,
+    );
+    const rpc: RpcServer = (this.rpc = new RpcServer({
+      methods: mcpMethods({
+        tools,
+        version: VERSION,
+        resultMirror: config.resultMirror,
+        batchMaxItems: config.batchMaxItems,
+      }),
+      maxMessageBytes: config.maxMessageBytes,
+      batchMaxItems: config.batchMaxItems,
+      log,
+    }));
+
+    if (config.stdio) {
+      const { input, output } = this.options.stdio ?? { input: process.stdin, output: process.stdout };
+      const session = rpc.attach(stdioConnection(input, output, config.maxMessageBytes));
+      this.stdioClosed = session.closed$;
+      log.info({ db: store.path, version: VERSION }, "swarmd serving MCP on stdio");
+      return;
+    }
+    const tcp = (this.tcp = new TcpTransport(
+      { host: config.bind, port: config.port, maxMessageBytes: config.maxMessageBytes, idleTimeoutMs: config.idleTimeoutMs },
+      (conn) => rpc.attach(conn),
+    ));
+    this.address = await tcp.listen();
+    log.info({ address: this.address.address, port: this.address.port, db: store.path, version: VERSION }, "swarmd listening");
+  }
+
+  /** Idempotent: every caller gets the same shutdown. */
+  close(): Promise<void> {
+    return (this.closing ??= this.shutdown());
+  }
+
+  private async shutdown(): Promise<void> {
+    const { log, config } = this.options;
+    await step(log, "stop accepting", () => this.tcp?.stopAccepting());
+    await step(log, "drain requests", () => this.rpc?.drain(config.shutdownGraceMs));
+    await step(log, "close database", () => this.store?.close());
+    log.info("swarmd stopped");
+  }
+}
+
+/** Each shutdown step runs even if an earlier one failed. */
+async function step(log: Logger, name: string, fn: () => unknown): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    log.error({ err, step: name }, "shutdown step failed");
+  }
+}

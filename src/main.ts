@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+import { ConfigError, helpText, parseCli, type CliCommand } from "./config.js";
+import { Daemon } from "./daemon.js";
+import { createLogger } from "./log.js";
+import { VERSION } from "./version.js";
+
+/** The swarmd command: configuration → daemon → signals. Exit codes: 0 clean stop, 1 failure, 2 bad configuration. */
+async function main(): Promise<void> {
+  let command: CliCommand;
+  try {
+    command = parseCli(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`swarmd: ${err.message}\n`);
+    process.exit(2);
+  }
+  if (command.kind === "help") {
+    process.stdout.write(helpText(VERSION));
+    return;
+  }
+  if (command.kind === "version") {
+    process.stdout.write(`swarmd ${VERSION}\n`);
+    return;
+  }
+
+  const { config } = command;
+  const log = createLogger({ level: config.logLevel, file: config.logFile });
+  process.on("uncaughtException", (err) => {
+    log.fatal({ err }, "uncaught exception; exiting");
+    process.exit(1);
+  });
+
+  const daemon = new Daemon({ config, log });
+  try {
+    await daemon.start();
+  } catch (err) {
+    const reason = describeStartFailure(err, config.bind, config.port);
+    log.fatal({ err }, reason);
+    if (config.logFile) process.stderr.write(`swarmd: ${reason}\n`);
+    await daemon.close();
+    process.exit(1);
+  }
+
+  let stopping = false;
+  const stop = (why: string): void => {
+    if (stopping) {
+      log.warn({ why }, "second signal: exiting without waiting");
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ why }, "shutting down");
+    daemon.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  void daemon.stdioClosed?.then(() => stop("stdin closed"));
+}
+
+function describeStartFailure(err: unknown, host: string, port: number): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === "EADDRINUSE") return `cannot listen on ${host}:${port}: the address is already in use (choose another with --port or MCP_TCP_PORT)`;
+  if (e?.code === "EACCES") return `cannot listen on ${host}:${port}: permission denied`;
+  if (e?.code === "EADDRNOTAVAIL") return `cannot listen on ${host}:${port}: no such local address (check --bind or SWARMD_BIND)`;
+  return e?.message ?? String(err);
+}
+
+void main();

@@ -1,0 +1,34 @@
+import type { z } from "zod";
+
+/** MCP tool annotations; the client retries only calls the server marks read-only or idempotent. */
+export interface ToolAnnotations {
+  readonly title?: string;
+  readonly readOnlyHint?: boolean;
+  readonly destructiveHint?: boolean;
+  readonly idempotentHint?: boolean;
+  readonly openWorldHint?: boolean;
+}
+
+/**
+ * A tool's contract, declared once and shared by the server (validation, tools/list, protocol/ generation) and the
+ * client (typed helpers). Inputs are plain objects so that they convert to JSON Schema faithfully; forms that real
+ * clients send differently (COMPAT.md) are extra optional properties normalised by the tool's handler.
+ */
+export interface ToolContract<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
+  readonly name: string;
+  readonly description: string;
+  readonly input: I;
+  readonly output: O;
+  readonly annotations: ToolAnnotations;
+}
+
+export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(contract: ToolContract<I, O>): ToolContract<I, O> {
+  return contract;
+}
+
+/** What a caller may send (defaults not yet applied). */
+export type ToolInput<C extends ToolContract> = z.input<C["input"]>;
+/** What a handler receives after validation (defaults applied). */
+export type ToolArgs<C extends ToolContract> = z.output<C["input"]>;
+/** What the tool returns, as `structuredContent`. */
+export type ToolPayload<C extends ToolContract> = z.output<C["output"]>;

@@ -1,0 +1,31 @@
+/**
+ * The tools/call result envelope (DESIGN §2): MCP's `content` + `structuredContent`, plus the payload's top-level keys
+ * mirrored onto the result for legacy clients that read `result.swarmId` directly.
+ */
+
+/**
+ * Builds the result's JSON text from the payload's JSON text, so the payload is serialised once however many times it
+ * appears. `payloadJson` must be the JSON text of a plain object.
+ */
+export function envelopeJson(payloadJson: string, mirror: boolean): string {
+  const head = '{"content":[{"type":"text","text":' + JSON.stringify(payloadJson) + '}],"structuredContent":' + payloadJson;
+  // "{}" has no keys to mirror; otherwise splice the payload's members (and its closing brace) onto the envelope.
+  if (!mirror || payloadJson.length <= 2) return head + "}";
+  return head + "," + payloadJson.slice(1);
+}
+
+/** The payload of a tools/call result: `structuredContent` when present, else the JSON in the first text block. */
+export function payloadOf(result: unknown): unknown {
+  if (typeof result !== "object" || result === null) return result;
+  const r = result as { structuredContent?: unknown; content?: Array<{ type?: string; text?: string }> };
+  if (typeof r.structuredContent === "object" && r.structuredContent !== null) return r.structuredContent;
+  const first = Array.isArray(r.content) ? r.content[0] : undefined;
+  if (first?.type === "text" && typeof first.text === "string") {
+    try {
+      return JSON.parse(first.text);
+    } catch {
+      return first.text;
+    }
+  }
+  return result;
+}

@@ -1,0 +1,138 @@
+/**
+ * The one registry of JSON-RPC error codes swarmd sends, and the machine-readable `data.reason` values that go with
+ * them. `protocol/errors.json` is generated from this table and a test keeps the two (and the README) in agreement.
+ */
+
+export interface ErrorCodeSpec {
+  readonly code: number;
+  /** The generic message of the JSON-RPC spec or the protocol document; our errors use a specific sentence. */
+  readonly message: string;
+  readonly description: string;
+  /** `data.reason` values sent with this code, each with what it means. */
+  readonly reasons: Readonly<Record<string, string>>;
+}
+
+export const errorCodes = {
+  PARSE_ERROR: {
+    code: -32700,
+    message: "Parse error",
+    description: "The line is not valid JSON. Sent with id null; the connection goes on.",
+    reasons: {},
+  },
+  INVALID_REQUEST: {
+    code: -32600,
+    message: "Invalid Request",
+    description: "The JSON is not a valid JSON-RPC 2.0 request object (id is null when it cannot be read).",
+    reasons: {
+      empty_batch: "An empty array was sent as a batch.",
+      not_allowed_in_batch: "initialize and batch cannot be items of a batch.",
+    },
+  },
+  METHOD_NOT_FOUND: {
+    code: -32601,
+    message: "Method not found",
+    description: "The method does not exist. Tools are called through tools/call.",
+    reasons: {},
+  },
+  INVALID_PARAMS: {
+    code: -32602,
+    message: "Invalid params",
+    description: "Parameters or tool arguments failed validation; data.issues lists each field.",
+    reasons: {
+      invalid_params: "The method's params failed validation.",
+      invalid_arguments: "The tool's arguments failed validation.",
+      unknown_tool: "tools/call named a tool that does not exist.",
+      invalid_cursor: "The paging cursor was not issued by this server.",
+    },
+  },
+  INTERNAL_ERROR: {
+    code: -32603,
+    message: "Internal error",
+    description: "An unexpected failure inside swarmd. Details are in the server log, never on the wire.",
+    reasons: { internal: "Unexpected failure; see the server log." },
+  },
+  SERVER_ERROR: {
+    code: -32000,
+    message: "Server error",
+    description: "The server cannot serve the request in its current state.",
+    reasons: { shutting_down: "The daemon is shutting down and accepts no new requests." },
+  },
+  AGENT_ERROR: {
+    code: -32001,
+    message: "Agent error",
+    description: "An agent operation failed.",
+    reasons: {},
+  },
+  SWARM_ERROR: {
+    code: -32002,
+    message: "Swarm error",
+    description: "A swarm operation failed.",
+    reasons: {},
+  },
+  RESOURCE_ERROR: {
+    code: -32003,
+    message: "Resource error",
+    description: "A limit or quota was reached; data carries the limit.",
+    reasons: {
+      message_too_large: "A line exceeded the maximum message size; the rest of that line was discarded.",
+      batch_too_large: "The batch has more items than allowed.",
+    },
+  },
+  TASK_ERROR: {
+    code: -32004,
+    message: "Task error",
+    description: "A task operation failed.",
+    reasons: {},
+  },
+  MEMORY_ERROR: {
+    code: -32005,
+    message: "Memory error",
+    description: "A memory operation failed.",
+    reasons: {},
+  },
+} as const satisfies Record<string, ErrorCodeSpec>;
+
+export type ErrorName = keyof typeof errorCodes;
+
+/** Every `data.reason` declared in the registry. */
+export type ErrorReason = {
+  [K in ErrorName]: keyof (typeof errorCodes)[K]["reasons"];
+}[ErrorName] &
+  string;
+
+export interface ErrorData {
+  readonly reason?: ErrorReason;
+  readonly [key: string]: unknown;
+}
+
+/** A JSON-RPC error as it travels on the wire. */
+export class RpcError extends Error {
+  override readonly name = "RpcError";
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: ErrorData,
+  ) {
+    super(message);
+  }
+
+  /** The registry's name for this code (`SWARM_ERROR`), or undefined for a code we do not know. */
+  get codeName(): ErrorName | undefined {
+    return errorNameByCode.get(this.code);
+  }
+
+  toJSON(): { code: number; message: string; data?: ErrorData } {
+    return this.data === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, data: this.data };
+  }
+}
+
+const errorNameByCode = new Map<number, ErrorName>(
+  (Object.keys(errorCodes) as ErrorName[]).map((name) => [errorCodes[name].code, name]),
+);
+
+/** `rpcError("SWARM_ERROR", "Swarm x does not exist.", { reason: "not_found", swarmId })` */
+export function rpcError(name: ErrorName, message: string, data?: ErrorData): RpcError {
+  return new RpcError(errorCodes[name].code, message, data);
+}

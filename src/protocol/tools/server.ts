@@ -1,0 +1,33 @@
+import { z } from "zod";
+import { defineTool } from "../contract.js";
+
+export const serverInfo = defineTool({
+  name: "server_info",
+  description:
+    "Describe this swarmd process: version, uptime, supported MCP protocol versions, open connections, requests served, database path and pid. Every value is measured, none is a constant.",
+  annotations: { title: "Server info", readOnlyHint: true, idempotentHint: true },
+  input: z.object({}).describe("No arguments."),
+  output: z.object({
+    name: z.literal("swarmd").describe("Server name."),
+    version: z.string().describe("swarmd version (package.json)."),
+    pid: z.number().int().describe("Operating-system process id of the daemon."),
+    node: z.string().describe("Node.js version running the daemon."),
+    startedAt: z.number().int().describe("When the daemon started, in ms since the Unix epoch."),
+    uptimeMs: z.number().int().describe("Milliseconds since the daemon started."),
+    protocolVersions: z.array(z.string().describe("An MCP protocol version.")).describe("MCP protocol versions this server speaks."),
+    latestProtocolVersion: z.string().describe("The version offered to clients that ask for one we do not speak."),
+    connections: z
+      .object({
+        open: z.number().int().describe("Connections open right now (TCP and stdio)."),
+        total: z.number().int().describe("Connections accepted since start."),
+      })
+      .describe("Client connections."),
+    requestsServed: z.number().int().describe("JSON-RPC requests answered since start (batch items count one each)."),
+    database: z
+      .object({
+        path: z.string().describe("Absolute path of the SQLite database file."),
+        schemaVersion: z.number().int().describe("Number of the last applied schema migration."),
+      })
+      .describe("The SQLite store."),
+  }),
+});

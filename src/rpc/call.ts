@@ -1,0 +1,107 @@
+import type { Logger } from "../log.js";
+import { RpcError, rpcError } from "../protocol/errors.js";
+import type { ToolContext, ToolSession } from "../tools/context.js";
+import { notificationLine } from "./wire.js";
+
+/** What a method handler may ask of the connection it serves (implemented by Session). */
+export interface CallOwner extends ToolSession {
+  readonly log: Logger;
+  /** The server has answered `initialize` on this connection. */
+  readonly initialized: boolean;
+  markInitialized(protocolVersion: string, clientInfo: unknown): void;
+  /** notifications/cancelled: abort the in-flight request with this id and suppress its reply. */
+  cancel(requestId: unknown): void;
+  /** Count a request answered inside a batch. */
+  countRequest(): void;
+  send(line: string): void;
+}
+
+/** A method returns a result (a plain value or RawJson), a promise of one, or throws an RpcError. */
+export type MethodHandler = (params: unknown, call: Call) => unknown;
+
+export interface MethodSpec {
+  readonly handler: MethodHandler;
+  /** May appear as an item of the batch method. */
+  readonly batchable: boolean;
+}
+
+export type MethodTable = ReadonlyMap<string, MethodSpec>;
+
+export type AbortCause = "cancelled" | "shutting_down" | "connection_closed";
+
+/** One request being served: the context its handler receives. */
+export class Call implements ToolContext {
+  private controller: AbortController | undefined;
+  private cause: AbortCause | undefined;
+  private lastProgress = -Infinity;
+  /** Set once the reply is decided; later progress is dropped. */
+  done = false;
+
+  constructor(
+    readonly session: CallOwner,
+    private readonly progressToken: string | number | undefined,
+  ) {}
+
+  get log(): Logger {
+    return this.session.log;
+  }
+
+  /** Created on first use: most requests finish without ever looking at it. */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.cause !== undefined) this.controller.abort(this.abortError());
+    }
+    return this.controller.signal;
+  }
+
+  get abortedFor(): AbortCause | undefined {
+    return this.cause;
+  }
+
+  abort(cause: AbortCause): void {
+    if (this.cause !== undefined || this.done) return;
+    this.cause = cause;
+    this.controller?.abort(this.abortError());
+  }
+
+  progress(progress: number, total?: number, message?: string): void {
+    if (this.progressToken === undefined || this.done || this.cause !== undefined) return;
+    if (!(progress > this.lastProgress)) return; // MCP requires progress to increase
+    this.lastProgress = progress;
+    const params: Record<string, unknown> = { progressToken: this.progressToken, progress };
+    if (total !== undefined) params.total = total;
+    if (message !== undefined) params.message = message;
+    this.session.send(notificationLine("notifications/progress", params));
+  }
+
+  private abortError(): RpcError {
+    return this.cause === "cancelled"
+      ? rpcError("SERVER_ERROR", "The request was cancelled by the client.")
+      : shuttingDown();
+  }
+}
+
+export function shuttingDown(): RpcError {
+  return rpcError("SERVER_ERROR", "The server is shutting down.", { reason: "shutting_down" });
+}
+
+/** Errors leave as RpcErrors; anything else is a bug, logged with its stack and sent as a bare -32603. */
+export function asRpcError(err: unknown, call: Call): RpcError {
+  if (err instanceof RpcError) return err;
+  if (call.abortedFor === "shutting_down") return shuttingDown();
+  call.log.error({ err }, "request failed unexpectedly");
+  return rpcError("INTERNAL_ERROR", "Internal error; see the server log.", { reason: "internal" });
+}
+
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
+export function progressTokenOf(params: unknown): string | number | undefined {
+  if (typeof params !== "object" || params === null) return undefined;
+  const meta = (params as { _meta?: unknown })._meta;
+  if (typeof meta !== "object" || meta === null) return undefined;
+  const token = (meta as { progressToken?: unknown }).progressToken;
+  return typeof token === "string" || typeof token === "number" ? token : undefined;
+}

@@ -1,0 +1,114 @@
+import { envelopeJson } from "../protocol/envelope.js";
+import { rpcError, type RpcError } from "../protocol/errors.js";
+import { negotiateProtocolVersion } from "../protocol/mcp.js";
+import type { ToolRegistry } from "../tools/registry.js";
+import { asRpcError, isPromiseLike, type Call, type MethodHandler, type MethodSpec, type MethodTable } from "./call.js";
+import { batchTooLarge } from "./session.js";
+import { RawJson, batchItemText } from "./wire.js";
+
+export interface McpOptions {
+  readonly tools: ToolRegistry;
+  readonly version: string;
+  /** Mirror payload keys onto tools/call results (DESIGN §2). */
+  readonly resultMirror: boolean;
+  readonly batchMaxItems: number;
+}
+
+/** Only what is implemented: tools, whose list never changes while the daemon runs. */
+const CAPABILITIES = { tools: { listChanged: false } };
+
+const INSTRUCTIONS =
+  "swarmd keeps swarms, agents, tasks and memory in SQLite. Call server_info to see this daemon's state; tools/list describes every tool with its input and output schema. Tool failures are JSON-RPC errors with a data.reason.";
+
+const EMPTY = Object.freeze({});
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The MCP methods (initialize, ping, tools/*, notifications) plus swarmd's `batch`. */
+export function mcpMethods(options: McpOptions): MethodTable {
+  const table = new Map<string, MethodSpec>();
+  const add = (name: string, handler: MethodHandler, batchable = true): void => {
+    table.set(name, { handler, batchable });
+  };
+
+  add(
+    "initialize",
+    (params, call) => {
+      const p = isObject(params) ? params : {};
+      const protocolVersion = negotiateProtocolVersion(p.protocolVersion);
+      call.session.markInitialized(protocolVersion, p.clientInfo);
+      return {
+        protocolVersion,
+        capabilities: CAPABILITIES,
+        serverInfo: { name: "swarmd", version: options.version },
+        instructions: INSTRUCTIONS,
+      };
+    },
+    false,
+  );
+  add("notifications/initialized", () => EMPTY);
+  add("notifications/cancelled", (params, call) => {
+    if (isObject(params)) call.session.cancel(params.requestId);
+    return EMPTY;
+  });
+  // Health probes (nc, load balancers) never initialize and read a status; after initialize MCP requires `{}`.
+  add("ping", (_params, call) => (call.session.initialized ? EMPTY : { status: "ok", timestamp: Date.now() }));
+  add("tools/list", (params) => new RawJson(options.tools.listPage(isObject(params) ? params.cursor : undefined)));
+
+  const envelope = (payload: unknown): RawJson => new RawJson(envelopeJson(JSON.stringify(payload), options.resultMirror));
+  add("tools/call", (params, call) => {
+    if (!isObject(params)) throw invalidParams("tools/call params must be an object {name, arguments}.");
+    const payload = options.tools.call(params.name, params.arguments, call);
+    return isPromiseLike(payload) ? Promise.resolve(payload).then(envelope) : envelope(payload);
+  });
+
+  add(
+    "batch",
+    (params, call) => {
+      const items = Array.isArray(params) ? params : isObject(params) && Array.isArray(params.requests) ? params.requests : undefined;
+      if (items === undefined) throw invalidParams("batch params must be an array of {method, params}, or {requests: [...]}.");
+      if (items.length > options.batchMaxItems) throw batchTooLarge(items.length, options.batchMaxItems);
+      return runBatch(table, items, call);
+    },
+    false,
+  );
+  return table;
+}
+
+/** Items run one after another, in order, so a batch can store then read; each gets its own result or error. */
+async function runBatch(table: MethodTable, items: unknown[], call: Call): Promise<RawJson> {
+  const parts: string[] = [];
+  for (const item of items) {
+    parts.push(batchItemText(await runBatchItem(table, item, call)));
+    call.session.countRequest();
+  }
+  return new RawJson("[" + parts.join(",") + "]");
+}
+
+async function runBatchItem(table: MethodTable, item: unknown, call: Call): Promise<{ result: unknown } | { error: RpcError }> {
+  if (!isObject(item) || typeof item.method !== "string") {
+    return { error: rpcError("INVALID_REQUEST", "Invalid Request: each batch item needs a string method.") };
+  }
+  const spec = table.get(item.method);
+  if (spec === undefined) {
+    return { error: rpcError("METHOD_NOT_FOUND", `Method not found: ${JSON.stringify(item.method)}.`, { method: item.method }) };
+  }
+  if (!spec.batchable) {
+    return {
+      error: rpcError("INVALID_REQUEST", `${item.method} cannot be an item of a batch.`, { reason: "not_allowed_in_batch" }),
+    };
+  }
+  if (call.abortedFor !== undefined) return { error: asRpcError(call.signal.reason, call) };
+  try {
+    const out = spec.handler(item.params, call);
+    return { result: isPromiseLike(out) ? await out : out };
+  } catch (err) {
+    return { error: asRpcError(err, call) };
+  }
+}
+
+function invalidParams(message: string): RpcError {
+  return rpcError("INVALID_PARAMS", message, { reason: "invalid_params" });
+}

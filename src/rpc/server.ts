@@ -1,0 +1,79 @@
+import type { Logger } from "../log.js";
+import type { Connection } from "../transport/connection.js";
+import type { MethodTable } from "./call.js";
+import { Session, type SessionHost } from "./session.js";
+
+export interface RpcServerOptions {
+  readonly methods: MethodTable;
+  readonly maxMessageBytes: number;
+  readonly batchMaxItems: number;
+  readonly log: Logger;
+}
+
+/** Owns every session: counts what server_info reports and drains them at shutdown. */
+export class RpcServer implements SessionHost {
+  readonly methods: MethodTable;
+  readonly maxMessageBytes: number;
+  readonly batchMaxItems: number;
+  closing = false;
+  requestsServed = 0;
+  connectionsTotal = 0;
+  private readonly sessions = new Set<Session>();
+  private readonly log: Logger;
+  private onEmpty: (() => void) | undefined;
+
+  constructor(options: RpcServerOptions) {
+    this.methods = options.methods;
+    this.maxMessageBytes = options.maxMessageBytes;
+    this.batchMaxItems = options.batchMaxItems;
+    this.log = options.log;
+  }
+
+  get connectionsOpen(): number {
+    return this.sessions.size;
+  }
+
+  attach(conn: Connection): Session {
+    const session = new Session(conn, this, this.log);
+    this.sessions.add(session);
+    this.connectionsTotal++;
+    return session;
+  }
+
+  countRequest(): void {
+    this.requestsServed++;
+  }
+
+  sessionClosed(session: Session): void {
+    this.sessions.delete(session);
+    if (this.sessions.size === 0) this.onEmpty?.();
+  }
+
+  /**
+   * Shutdown, DESIGN §5: new requests get -32000 "shutting down"; in-flight requests may finish within `graceMs`,
+   * then they are aborted; replies are flushed and connections closed.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.closing = true;
+    const all = (): Promise<unknown> => Promise.all([...this.sessions].map((s) => s.settled()));
+    if (!(await within(all(), graceMs))) {
+      for (const s of this.sessions) s.abortAll("shutting_down");
+      await within(all(), 1000);
+    }
+    const closed = new Promise<void>((resolve) => (this.onEmpty = resolve));
+    for (const s of this.sessions) s.end();
+    if (this.sessions.size > 0) await within(closed, 1000);
+    for (const s of this.sessions) s.destroy();
+  }
+}
+
+/** True when `promise` settled within `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,268 @@
+import type { Logger } from "../log.js";
+import { rpcError } from "../protocol/errors.js";
+import type { Connection } from "../transport/connection.js";
+import {
+  Call,
+  asRpcError,
+  isPromiseLike,
+  progressTokenOf,
+  shuttingDown,
+  type AbortCause,
+  type CallOwner,
+  type MethodTable,
+} from "./call.js";
+import { arrayElementStart, rawIdMember } from "./raw-id.js";
+import { NULL_ID, errorLine, notificationLine, resultLine, type JsonRpcId } from "./wire.js";
+
+/** What a session needs from the server that owns it. */
+export interface SessionHost {
+  readonly methods: MethodTable;
+  readonly closing: boolean;
+  readonly maxMessageBytes: number;
+  readonly batchMaxItems: number;
+  countRequest(): void;
+  sessionClosed(session: Session): void;
+}
+
+type Reply = string | undefined;
+
+const PARSE_ERROR_LINE = errorLine(NULL_ID, rpcError("PARSE_ERROR", "Parse error: the line is not valid JSON."));
+
+/**
+ * One client connection's JSON-RPC + MCP state. Requests are served concurrently: a slow request never holds up a
+ * later fast one (replies may come out of order; ids pair them). After the client half-closes, every request it sent
+ * is answered before our side closes.
+ */
+export class Session implements CallOwner {
+  readonly connectionId: number;
+  readonly log: Logger;
+  initialized = false;
+  protocolVersion: string | undefined;
+  clientInfo: unknown;
+  requests = 0;
+  private readonly openedAt = Date.now();
+  /** Async work whose reply is not written yet (requests, notifications, native batches). */
+  private pending = 0;
+  private inputEnded = false;
+  private closed = false;
+  private readonly inflight = new Map<JsonRpcId, Call>();
+  private waiters: Array<() => void> = [];
+  private markClosed!: () => void;
+  /** Resolves when the connection has closed. */
+  readonly closed$ = new Promise<void>((resolve) => (this.markClosed = resolve));
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly host: SessionHost,
+    log: Logger,
+  ) {
+    this.connectionId = conn.id;
+    this.log = log.child({ conn: conn.id, remote: conn.remote });
+    conn.onmessage = (line) => this.receive(line);
+    conn.onoversize = (bytes) => this.rejectOversize(bytes);
+    conn.oninputend = () => {
+      this.inputEnded = true;
+      this.settle();
+    };
+    conn.onidle = () => this.pending === 0;
+    conn.onerror = (err) => this.log.debug({ err }, "connection error");
+    conn.onclose = () => this.onClose();
+    this.log.info({ kind: conn.kind }, "connection opened");
+  }
+
+  send(line: string): void {
+    this.conn.send(line);
+  }
+
+  notify(method: string, params: object): void {
+    this.conn.send(notificationLine(method, params));
+  }
+
+  markInitialized(protocolVersion: string, clientInfo: unknown): void {
+    this.initialized = true;
+    this.protocolVersion = protocolVersion;
+    this.clientInfo = clientInfo;
+  }
+
+  cancel(requestId: unknown): void {
+    const call = this.inflight.get(requestId as JsonRpcId);
+    call?.abort("cancelled");
+  }
+
+  countRequest(): void {
+    this.requests++;
+    this.host.countRequest();
+  }
+
+  /** Resolves once no reply is pending. */
+  settled(): Promise<void> {
+    return this.pending === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  abortAll(cause: AbortCause): void {
+    for (const call of this.inflight.values()) call.abort(cause);
+  }
+
+  end(): void {
+    this.conn.end();
+  }
+
+  destroy(): void {
+    this.conn.destroy();
+  }
+
+  private receive(line: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      this.conn.send(PARSE_ERROR_LINE);
+      return;
+    }
+    const reply = Array.isArray(message) ? this.receiveArray(message, line) : this.dispatch(message, line, -1);
+    if (typeof reply === "string") this.conn.send(reply);
+    else if (reply !== undefined) this.track(reply);
+  }
+
+  private track(reply: Promise<Reply>): void {
+    this.pending++;
+    void reply.then(this.afterAsync);
+  }
+
+  private readonly afterAsync = (text: Reply): void => {
+    this.pending--;
+    if (text !== undefined) this.conn.send(text);
+    this.settle();
+  };
+
+  private settle(): void {
+    if (this.pending > 0) return;
+    if (this.waiters.length > 0) for (const resolve of this.waiters.splice(0)) resolve();
+    if (this.inputEnded && !this.closed) this.conn.end();
+  }
+
+  /** A native JSON-RPC batch (an array): replies in request order, in one line; none when all were notifications. */
+  private receiveArray(items: unknown[], line: string): Reply | Promise<Reply> {
+    if (items.length === 0) {
+      return errorLine(NULL_ID, rpcError("INVALID_REQUEST", "Invalid Request: the batch is empty.", { reason: "empty_batch" }));
+    }
+    if (items.length > this.host.batchMaxItems) {
+      return errorLine(NULL_ID, batchTooLarge(items.length, this.host.batchMaxItems));
+    }
+    const replies = items.map((item, index) => this.dispatch(item, line, index));
+    const join = (texts: Reply[]): Reply => {
+      const present = texts.filter((t): t is string => t !== undefined);
+      return present.length === 0 ? undefined : "[" + present.join(",") + "]";
+    };
+    return replies.some((r) => typeof r === "object") ? Promise.all(replies).then(join) : join(replies as Reply[]);
+  }
+
+  /** Validates one message (JSON-RPC 2.0 §4) and serves it. `index` is its place in a native batch, else -1. */
+  private dispatch(message: unknown, line: string, index: number): Reply | Promise<Reply> {
+    if (typeof message !== "object" || message === null || Array.isArray(message)) {
+      return invalid(NULL_ID, "a request must be a JSON object");
+    }
+    const m = message as Record<string, unknown>;
+    const id = m.id;
+    const method = m.method;
+    // A client's response to something we sent: nothing to answer.
+    if (method === undefined && id !== undefined && ("result" in m || "error" in m)) return undefined;
+    let idJson: string | undefined;
+    if (id !== undefined) {
+      if (typeof id === "string") idJson = JSON.stringify(id);
+      else if (typeof id === "number") idJson = Number.isSafeInteger(id) ? String(id) : exactId(line, index, id);
+      else if (id === null) idJson = NULL_ID;
+      else return invalid(NULL_ID, "id must be a string, a number or null");
+    }
+    if (m.jsonrpc !== "2.0") return invalid(idJson ?? NULL_ID, 'jsonrpc must be "2.0"');
+    if (typeof method !== "string") return invalid(idJson ?? NULL_ID, "method must be a string");
+    const params = m.params;
+    if (params !== undefined && (typeof params !== "object" || params === null)) {
+      return invalid(idJson ?? NULL_ID, "params must be an object or an array");
+    }
+    return this.execute(method, params, id as JsonRpcId | undefined, idJson);
+  }
+
+  private execute(method: string, params: unknown, id: JsonRpcId | undefined, idJson: string | undefined): Reply | Promise<Reply> {
+    const spec = this.host.methods.get(method);
+    if (spec === undefined) {
+      if (idJson === undefined) return undefined;
+      this.countRequest();
+      return errorLine(idJson, rpcError("METHOD_NOT_FOUND", `Method not found: ${JSON.stringify(method)}.`, { method }));
+    }
+    if (this.host.closing) {
+      if (idJson === undefined) return undefined;
+      this.countRequest();
+      return errorLine(idJson, shuttingDown());
+    }
+    const call = new Call(this, progressTokenOf(params));
+    let out: unknown;
+    try {
+      out = spec.handler(params, call);
+    } catch (err) {
+      call.done = true;
+      if (idJson === undefined) return undefined;
+      this.countRequest();
+      return errorLine(idJson, asRpcError(err, call));
+    }
+    if (!isPromiseLike(out)) {
+      call.done = true;
+      if (idJson === undefined) return undefined;
+      this.countRequest();
+      return resultLine(idJson, out);
+    }
+    if (id !== undefined) this.inflight.set(id, call);
+    const finish = (text: () => string): Reply => {
+      call.done = true;
+      if (id !== undefined && this.inflight.get(id) === call) this.inflight.delete(id);
+      if (idJson === undefined || call.abortedFor === "cancelled" || this.closed) return undefined;
+      this.countRequest();
+      return text();
+    };
+    return Promise.resolve(out).then(
+      (result) => finish(() => resultLine(idJson as string, result)),
+      (err: unknown) => finish(() => errorLine(idJson as string, asRpcError(err, call))),
+    );
+  }
+
+  private rejectOversize(bytes: number): void {
+    const limit = this.host.maxMessageBytes;
+    this.conn.send(
+      errorLine(
+        NULL_ID,
+        rpcError("RESOURCE_ERROR", `Message too large: lines may be at most ${limit} bytes; the rest of this line is ignored.`, {
+          reason: "message_too_large",
+          limit,
+          receivedBytes: bytes,
+        }),
+      ),
+    );
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.abortAll("connection_closed");
+    this.inflight.clear();
+    this.host.sessionClosed(this);
+    this.markClosed();
+    this.log.info({ requests: this.requests, durationMs: Date.now() - this.openedAt }, "connection closed");
+  }
+}
+
+function invalid(idJson: string, why: string): string {
+  return errorLine(idJson, rpcError("INVALID_REQUEST", `Invalid Request: ${why}.`));
+}
+
+export function batchTooLarge(count: number, limit: number) {
+  return rpcError("RESOURCE_ERROR", `Batch too large: at most ${limit} items, got ${count}.`, {
+    reason: "batch_too_large",
+    limit,
+    count,
+  });
+}
+
+/** The id's source text when JSON.parse could not represent it exactly (integers beyond 2^53). */
+function exactId(line: string, index: number, parsed: number): string {
+  const raw = rawIdMember(line, index < 0 ? 0 : arrayElementStart(line, index));
+  return raw ?? JSON.stringify(parsed);
+}

@@ -1,0 +1,120 @@
+import { z } from "zod";
+import type { ToolArgs, ToolContract, ToolPayload } from "../protocol/contract.js";
+import { rpcError } from "../protocol/errors.js";
+import type { ToolContext } from "./context.js";
+
+/** A contract bound to the function that serves it. Handlers are thin: validated args → a manager call → a payload. */
+export interface ToolBinding {
+  readonly contract: ToolContract;
+  readonly handler: (args: never, ctx: ToolContext) => object | Promise<object>;
+}
+
+export function bind<C extends ToolContract>(
+  contract: C,
+  handler: (args: ToolArgs<C>, ctx: ToolContext) => ToolPayload<C> | Promise<ToolPayload<C>>,
+): ToolBinding {
+  return { contract, handler: handler as ToolBinding["handler"] };
+}
+
+/** A tool as tools/list describes it. */
+export interface ToolDefinition {
+  readonly name: string;
+  readonly title?: string;
+  readonly description: string;
+  readonly inputSchema: Record<string, unknown>;
+  readonly outputSchema: Record<string, unknown>;
+  readonly annotations: Record<string, unknown>;
+}
+
+/** JSON Schema (draft-07 vocabulary, which every MCP client validator reads) without the `$schema` marker. */
+function jsonSchemaOf(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: "draft-7", io }) as Record<string, unknown>;
+  return rest;
+}
+
+export function describeTool(contract: ToolContract): ToolDefinition {
+  const { title, ...hints } = contract.annotations;
+  return {
+    name: contract.name,
+    ...(title === undefined ? {} : { title }),
+    description: contract.description,
+    inputSchema: jsonSchemaOf(contract.input, "input"),
+    outputSchema: jsonSchemaOf(contract.output, "output"),
+    annotations: { ...(title === undefined ? {} : { title }), ...hints },
+  };
+}
+
+export class ToolRegistry {
+  private readonly byName = new Map<string, ToolBinding>();
+  /** tools/list result JSON per page, computed once: the tool set does not change while the daemon runs. */
+  private readonly pages: string[] = [];
+
+  constructor(bindings: readonly ToolBinding[], pageSize: number) {
+    for (const b of bindings) {
+      if (this.byName.has(b.contract.name)) throw new Error(`tool ${b.contract.name} is bound twice`);
+      this.byName.set(b.contract.name, b);
+    }
+    const definitions = bindings.map((b) => describeTool(b.contract));
+    const pageCount = Math.max(1, Math.ceil(definitions.length / pageSize));
+    for (let page = 0; page < pageCount; page++) {
+      const next = page + 1 < pageCount ? { nextCursor: encodeCursor(page + 1) } : {};
+      this.pages.push(JSON.stringify({ tools: definitions.slice(page * pageSize, (page + 1) * pageSize), ...next }));
+    }
+  }
+
+  get names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  contract(name: string): ToolContract | undefined {
+    return this.byName.get(name)?.contract;
+  }
+
+  /** The JSON text of the tools/list result for `cursor` (absent: the first page). */
+  listPage(cursor: unknown): string {
+    if (cursor === undefined || cursor === null) return this.pages[0] as string;
+    const page = typeof cursor === "string" ? this.pages[decodeCursor(cursor) ?? -1] : undefined;
+    if (page === undefined) {
+      throw rpcError("INVALID_PARAMS", "The cursor is not one this server issued.", { reason: "invalid_cursor", cursor });
+    }
+    return page;
+  }
+
+  /** Validates the arguments and runs the tool; returns its payload. */
+  call(name: unknown, args: unknown, ctx: ToolContext): object | Promise<object> {
+    const binding = typeof name === "string" ? this.byName.get(name) : undefined;
+    if (binding === undefined) {
+      throw rpcError("INVALID_PARAMS", `Unknown tool ${JSON.stringify(name)}; tools/list names the tools.`, {
+        reason: "unknown_tool",
+        tool: name,
+      });
+    }
+    const parsed = binding.contract.input.safeParse(args ?? {});
+    if (!parsed.success) {
+      throw rpcError("INVALID_PARAMS", `Invalid arguments for ${binding.contract.name}: ${summarise(parsed.error)}`, {
+        reason: "invalid_arguments",
+        tool: binding.contract.name,
+        issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), code: i.code, message: i.message })),
+      });
+    }
+    return binding.handler(parsed.data as never, ctx);
+  }
+}
+
+function summarise(error: z.ZodError): string {
+  const first = error.issues[0];
+  if (first === undefined) return "rejected.";
+  const where = first.path.length > 0 ? first.path.join(".") + ": " : "";
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : "";
+  return `${where}${first.message}${more}.`;
+}
+
+function encodeCursor(page: number): string {
+  return Buffer.from(`tools:${page}`).toString("base64url");
+}
+
+/** Page index for a cursor, or undefined when it is not one we issued. */
+function decodeCursor(cursor: string): number | undefined {
+  const m = /^tools:(\d+)$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  return m ? Number(m[1]) : undefined;
+}

@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import type { Test } from "tap";
+import { parseCli, type Config } from "../../src/config.js";
+import { Daemon } from "../../src/daemon.js";
+import type { Logger } from "../../src/log.js";
+
+/** A fresh temporary directory, removed when the test ends. */
+export function tempDir(t: Test, prefix = "swarmd-test-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A logger whose JSON lines are kept in memory, so tests can read what an operator would see. */
+export function memoryLogger(level = "info"): { log: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString("utf8").split("\n")) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { log: pino({ level }, sink), lines };
+}
+
+export interface RunningDaemon {
+  readonly daemon: Daemon;
+  readonly port: number;
+  readonly config: Config;
+  readonly dir: string;
+  readonly logs: Array<Record<string, unknown>>;
+}
+
+/**
+ * Starts a real daemon in this process on 127.0.0.1, a free port and a temporary SQLite file. `env` takes the same
+ * variables a user would set. Closed when the test ends.
+ */
+export async function startDaemon(t: Test, env: Record<string, string> = {}, dir = tempDir(t)): Promise<RunningDaemon> {
+  const command = parseCli([], { MCP_TCP_PORT: "0", SWARMD_DB: join(dir, "swarmd.db"), ...env });
+  if (command.kind !== "run") throw new Error("unexpected CLI command");
+  const { log, lines } = memoryLogger(env.MCP_LOG_LEVEL ?? "info");
+  const daemon = new Daemon({ config: command.config, log });
+  await daemon.start();
+  t.teardown(() => daemon.close());
+  return { daemon, port: daemon.address?.port as number, config: command.config, dir, logs: lines };
+}
