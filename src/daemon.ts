@@ -1,10 +1,14 @@
 import type { AddressInfo } from "node:net";
 import type { Readable, Writable } from "node:stream";
-import type { Config } from "./config.js";
+import { systemClock, type Clock } from "./clock.js";
+import type { Config } from "./config/settings.js";
 import type { Logger } from "./log.js";
 import { mcpMethods } from "./rpc/methods.js";
 import { RpcServer } from "./rpc/server.js";
+import { MemoryManager } from "./memory/manager.js";
 import { openStore, type Store } from "./store/db.js";
+import { MemoryRepo } from "./store/memory-repo.js";
+import { memoryTools } from "./tools/memory.js";
 import { ToolRegistry } from "./tools/registry.js";
 import { serverTools } from "./tools/server.js";
 import { stdioConnection } from "./transport/stdio.js";
@@ -16,7 +20,12 @@ export interface DaemonOptions {
   readonly log: Logger;
   /** Streams for stdio mode; defaults to process.stdin / process.stdout. */
   readonly stdio?: { readonly input: Readable; readonly output: Writable };
+  /** Time for the managers (TTL); tests pass a clock they can move. */
+  readonly clock?: Clock;
 }
+
+/** How often the worker checkpoints the WAL; a checkpoint with nothing to copy costs next to nothing. */
+const CHECKPOINT_INTERVAL_MS = 200;
 
 /** Composes store, tools, rpc and transports; owns start and the ordered, idempotent close (DESIGN §5). */
 export class Daemon {
@@ -28,6 +37,7 @@ export class Daemon {
   private store: Store | undefined;
   private rpc: RpcServer | undefined;
   private tcp: TcpTransport | undefined;
+  private memory: MemoryManager | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: DaemonOptions) {}
@@ -39,16 +49,29 @@ export class Daemon {
   async start(): Promise<void> {
     const { config, log } = this.options;
     const store = (this.store = openStore(config.db, { synchronous: config.dbSync }));
+    const checkpointProblem = await store.checkpointer.start(CHECKPOINT_INTERVAL_MS);
+    if (checkpointProblem !== undefined) log.warn(checkpointProblem);
+    const clock = this.options.clock ?? systemClock;
+    const memory = (this.memory = new MemoryManager({
+      repo: new MemoryRepo(store.db),
+      writes: store.writes,
+      clock,
+      limits: {
+        maxKeyBytes: config.memoryMaxKeyBytes,
+        maxNamespaceBytes: config.memoryMaxNamespaceBytes,
+        maxValueBytes: config.memoryMaxValueBytes,
+      },
+    }));
     const tools: ToolRegistry = new ToolRegistry(
       [
         ...serverTools({
           version: VERSION,
           startedAt: this.startedAt,
-          dbPath: store.path,
-          schemaVersion: store.schemaVersion,
+          store,
           connections: () => ({ open: rpc.connectionsOpen, total: rpc.connectionsTotal }),
           requestsServed: () => rpc.requestsServed,
         }),
+        ...memoryTools(memory),
       ],
       config.toolsPageSize,
     );
@@ -63,6 +86,8 @@ export class Daemon {
       batchMaxItems: config.batchMaxItems,
       log,
     }));
+
+    memory.sweeper.start(config.memorySweepIntervalMs);
 
     if (config.stdio) {
       const { input, output } = this.options.stdio ?? { input: process.stdin, output: process.stdout };
@@ -88,6 +113,7 @@ export class Daemon {
     const { log, config } = this.options;
     await step(log, "stop accepting", () => this.tcp?.stopAccepting());
     await step(log, "drain requests", () => this.rpc?.drain(config.shutdownGraceMs));
+    await step(log, "stop memory sweep", () => this.memory?.sweeper.stop());
     await step(log, "close database", () => this.store?.close());
     log.info("swarmd stopped");
   }

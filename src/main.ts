@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError, helpText, parseCli, type CliCommand } from "./config.js";
+import { ConfigError, helpText, parseCli, type CliCommand } from "./config/cli.js";
 import { Daemon } from "./daemon.js";
 import { createLogger } from "./log.js";
 import { VERSION } from "./version.js";

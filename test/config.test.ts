@@ -2,7 +2,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import t from "tap";
-import { ConfigError, helpText, parseCli, settings } from "../src/config.js";
+import { ConfigError, helpText, parseCli } from "../src/config/cli.js";
+import { settings } from "../src/config/settings.js";
 import { MAIN } from "./helpers/spawn.js";
 
 function run(argv: string[], env: Record<string, string> = {}) {

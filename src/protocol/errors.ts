@@ -76,6 +76,9 @@ export const errorCodes = {
     reasons: {
       message_too_large: "A line exceeded the maximum message size; the rest of that line was discarded.",
       batch_too_large: "The batch has more items than allowed.",
+      key_too_large: "A memory key is longer than allowed, in bytes.",
+      namespace_too_large: "A memory namespace is longer than allowed, in bytes.",
+      value_too_large: "A memory value's JSON is larger than allowed, in bytes.",
     },
   },
   TASK_ERROR: {
@@ -88,7 +91,7 @@ export const errorCodes = {
     code: -32005,
     message: "Memory error",
     description: "A memory operation failed.",
-    reasons: {},
+    reasons: { exists: "ifAbsent was set and a live entry already has this key." },
   },
 } as const satisfies Record<string, ErrorCodeSpec>;
 

@@ -1,7 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { dirname, isAbsolute } from "node:path";
 import Database from "better-sqlite3";
+import { Checkpointer } from "./checkpointer.js";
 import { migrate } from "./migrations.js";
+import { WriteQueue } from "./write-queue.js";
 
 export type Db = Database.Database;
 
@@ -14,7 +16,12 @@ export interface Store {
   readonly db: Db;
   readonly path: string;
   readonly schemaVersion: number;
-  close(): void;
+  /** Group commit for writes acknowledged to clients. */
+  readonly writes: WriteQueue;
+  /** WAL checkpoints off the event loop; started by the daemon. */
+  readonly checkpointer: Checkpointer;
+  /** Commits queued writes, stops the checkpointer, then closes. Idempotent. */
+  close(): Promise<void>;
 }
 
 /** Why the database could not be opened, in words an operator can act on. There is no in-memory fallback. */
@@ -37,16 +44,24 @@ export function openStore(path: string, options: OpenOptions): Store {
     db.pragma(`synchronous = ${options.synchronous}`);
     db.pragma("busy_timeout = 5000");
     db.pragma("foreign_keys = ON");
+    // After a burst, truncate the WAL file back to this size once it has been checkpointed.
+    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     const schemaVersion = migrate(db);
-    let closed = false;
+    const writes = new WriteQueue(db);
+    const checkpointer = new Checkpointer(db, path);
+    let closing: Promise<void> | undefined;
     return {
       db,
       path,
       schemaVersion,
+      writes,
+      checkpointer,
       close() {
-        if (closed) return;
-        closed = true;
-        db.close();
+        return (closing ??= (async () => {
+          writes.flush();
+          await checkpointer.stop();
+          db.close();
+        })());
       },
     };
   } catch (err) {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ToolArgs, ToolContract, ToolPayload } from "../protocol/contract.js";
-import { rpcError } from "../protocol/errors.js";
+import { rpcError, type RpcError } from "../protocol/errors.js";
 import type { ToolContext } from "./context.js";
 
 /** A contract bound to the function that serves it. Handlers are thin: validated args → a manager call → a payload. */
@@ -14,6 +14,20 @@ export function bind<C extends ToolContract>(
   handler: (args: ToolArgs<C>, ctx: ToolContext) => ToolPayload<C> | Promise<ToolPayload<C>>,
 ): ToolBinding {
   return { contract, handler: handler as ToolBinding["handler"] };
+}
+
+/** Applies `fn` to a value that may or may not be a promise, staying synchronous when it is not. */
+export function after<T, U>(value: T | Promise<T>, fn: (resolved: T) => U): U | Promise<U> {
+  return value instanceof Promise ? value.then(fn) : fn(value);
+}
+
+/** A -32602 for an argument the schema could not express as required (it depends on another argument). */
+export function missingArgument(tool: string, path: string, why: string): RpcError {
+  return rpcError("INVALID_PARAMS", `Invalid arguments for ${tool}: ${path}: ${why}.`, {
+    reason: "invalid_arguments",
+    tool,
+    issues: [{ path, code: "invalid_type", message: why }],
+  });
 }
 
 /** A tool as tools/list describes it. */

@@ -1,3 +1,5 @@
+import { statSync } from "node:fs";
+import type { Store } from "../store/db.js";
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from "../protocol/mcp.js";
 import { serverInfo } from "../protocol/tools/index.js";
 import { bind, type ToolBinding } from "./registry.js";
@@ -6,8 +8,7 @@ import { bind, type ToolBinding } from "./registry.js";
 export interface ServerFacts {
   readonly version: string;
   readonly startedAt: number;
-  readonly dbPath: string;
-  readonly schemaVersion: number;
+  readonly store: Store;
   connections(): { open: number; total: number };
   requestsServed(): number;
 }
@@ -25,7 +26,21 @@ export function serverTools(facts: ServerFacts): ToolBinding[] {
       latestProtocolVersion: LATEST_PROTOCOL_VERSION,
       connections: facts.connections(),
       requestsServed: facts.requestsServed(),
-      database: { path: facts.dbPath, schemaVersion: facts.schemaVersion },
+      database: {
+        path: facts.store.path,
+        schemaVersion: facts.store.schemaVersion,
+        bytes: fileSize(facts.store.path),
+        walBytes: fileSize(`${facts.store.path}-wal`),
+        checkpoints: { ...facts.store.checkpointer.stats },
+      },
     })),
   ];
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }

@@ -9,6 +9,10 @@ export type Message = Record<string, any>;
  */
 export class LineClient {
   readonly texts: string[] = [];
+  /** Each line parsed once, as it arrives. */
+  readonly messages: Message[] = [];
+  /** The first reply seen for each id. */
+  private readonly replies = new Map<unknown, Message>();
   private buffer = "";
   private waiters: Array<() => void> = [];
   private ended = false;
@@ -21,7 +25,11 @@ export class LineClient {
       this.buffer += data;
       let nl: number;
       while ((nl = this.buffer.indexOf("\n")) !== -1) {
-        this.texts.push(this.buffer.slice(0, nl));
+        const text = this.buffer.slice(0, nl);
+        this.texts.push(text);
+        const message = parse(text);
+        this.messages.push(message);
+        if (("result" in message || "error" in message) && !this.replies.has(message.id)) this.replies.set(message.id, message);
         this.buffer = this.buffer.slice(nl + 1);
       }
       this.wake();
@@ -43,10 +51,6 @@ export class LineClient {
       socket.once("connect", () => resolve(new LineClient(socket)));
       socket.once("error", reject);
     });
-  }
-
-  get messages(): Message[] {
-    return this.texts.map((t) => JSON.parse(t) as Message);
   }
 
   /** True once the server closed its side. */
@@ -91,7 +95,7 @@ export class LineClient {
   async reply(id: string | number, timeoutMs = 5000): Promise<Message> {
     let found: Message | undefined;
     await this.waitFor(
-      () => (found = this.messages.find((m) => m.id === id && ("result" in m || "error" in m))) !== undefined,
+      () => (found = this.replies.get(id)) !== undefined,
       timeoutMs,
       `a reply with id ${JSON.stringify(id)}`,
     );
@@ -124,7 +128,16 @@ export class LineClient {
   }
 }
 
-let lastId = 1000;
-function nextId(): number {
-  return ++lastId;
+function parse(text: string): Message {
+  try {
+    return JSON.parse(text) as Message;
+  } catch {
+    return { unparsable: text };
+  }
+}
+
+let lastId = 0;
+/** String ids, so they never collide with the numeric ids tests pipeline by hand. */
+function nextId(): string {
+  return `req-${++lastId}`;
 }

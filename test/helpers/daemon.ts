@@ -4,8 +4,10 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import type { Test } from "tap";
-import { parseCli, type Config } from "../../src/config.js";
+import { parseCli } from "../../src/config/cli.js";
+import type { Config } from "../../src/config/settings.js";
 import { Daemon } from "../../src/daemon.js";
+import type { Clock } from "../../src/clock.js";
 import type { Logger } from "../../src/log.js";
 
 /** A fresh temporary directory, removed when the test ends. */
@@ -39,11 +41,16 @@ export interface RunningDaemon {
  * Starts a real daemon in this process on 127.0.0.1, a free port and a temporary SQLite file. `env` takes the same
  * variables a user would set. Closed when the test ends.
  */
-export async function startDaemon(t: Test, env: Record<string, string> = {}, dir = tempDir(t)): Promise<RunningDaemon> {
+export async function startDaemon(
+  t: Test,
+  env: Record<string, string> = {},
+  options: { dir?: string; clock?: Clock } = {},
+): Promise<RunningDaemon> {
+  const dir = options.dir ?? tempDir(t);
   const command = parseCli([], { MCP_TCP_PORT: "0", SWARMD_DB: join(dir, "swarmd.db"), ...env });
   if (command.kind !== "run") throw new Error("unexpected CLI command");
   const { log, lines } = memoryLogger(env.MCP_LOG_LEVEL ?? "info");
-  const daemon = new Daemon({ config: command.config, log });
+  const daemon = new Daemon({ config: command.config, log, ...(options.clock ? { clock: options.clock } : {}) });
   await daemon.start();
   t.teardown(() => daemon.close());
   return { daemon, port: daemon.address?.port as number, config: command.config, dir, logs: lines };

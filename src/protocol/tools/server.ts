@@ -27,6 +27,15 @@ export const serverInfo = defineTool({
       .object({
         path: z.string().describe("Absolute path of the SQLite database file."),
         schemaVersion: z.number().int().describe("Number of the last applied schema migration."),
+        bytes: z.number().int().describe("Size of the database file on disk."),
+        walBytes: z.number().int().describe("Size of the write-ahead log file on disk."),
+        checkpoints: z
+          .object({
+            mode: z.enum(["worker", "automatic"]).describe("worker: a worker thread checkpoints the WAL off the event loop; automatic: SQLite does, inside commits."),
+            checkpoints: z.number().int().describe("Checkpoints that copied pages, since start."),
+            framesCopied: z.number().int().describe("WAL frames copied into the database file, since start."),
+          })
+          .describe("WAL checkpointing."),
       })
       .describe("The SQLite store."),
   }),

@@ -1,0 +1,81 @@
+import { configSchema, settings, type Config, type SettingKey } from "./settings.js";
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+export type CliCommand = { kind: "help" } | { kind: "version" } | { kind: "run"; config: Config };
+
+const settingByFlag = new Map<string, SettingKey>(
+  (Object.keys(settings) as SettingKey[]).map((key) => [settings[key].flag, key]),
+);
+
+/**
+ * Reads flags (`--port 9500`, `--port=9500`, `--stdio`, `--no-result-mirror`) over environment variables over
+ * defaults. Throws ConfigError with one line a user can act on.
+ */
+export function parseCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliCommand {
+  const fromFlags = new Map<SettingKey, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "-h" || arg === "--help") return { kind: "help" };
+    if (arg === "-V" || arg === "--version") return { kind: "version" };
+    const eq = arg.indexOf("=");
+    const name = eq === -1 ? arg : arg.slice(0, eq);
+    const negated = name.startsWith("--no-") ? settingByFlag.get("--" + name.slice(5)) : undefined;
+    if (negated !== undefined && eq === -1 && isBoolean(negated)) {
+      fromFlags.set(negated, "false");
+      continue;
+    }
+    const key = settingByFlag.get(name);
+    if (key === undefined) throw new ConfigError(`unknown option "${arg}" (see swarmd --help)`);
+    if (eq !== -1) fromFlags.set(key, arg.slice(eq + 1));
+    else if (isBoolean(key)) fromFlags.set(key, "true");
+    else if (i + 1 < argv.length) fromFlags.set(key, argv[++i] as string);
+    else throw new ConfigError(`option ${name} needs a value: ${settings[key].expect}`);
+  }
+
+  const raw: Record<string, string | undefined> = {};
+  for (const key of Object.keys(settings) as SettingKey[]) {
+    const fromEnv = env[settings[key].env];
+    raw[key] = fromFlags.get(key) ?? (fromEnv === "" ? undefined : fromEnv);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const key = parsed.error.issues[0]?.path[0] as SettingKey;
+    const s = settings[key];
+    const source = fromFlags.has(key) ? s.flag : s.env;
+    throw new ConfigError(`${source} must be ${s.expect}, got "${raw[key]}"`);
+  }
+  return { kind: "run", config: Object.freeze(parsed.data) };
+}
+
+function isBoolean(key: SettingKey): boolean {
+  return "boolean" in settings[key];
+}
+
+export function helpText(version: string): string {
+  const rows = (Object.keys(settings) as SettingKey[]).map((key) => {
+    const s = settings[key];
+    const shown = "metavar" in s ? `${s.flag} ${s.metavar}` : s.shownDefault === "true" ? `--[no-]${s.flag.slice(2)}` : s.flag;
+    return [shown, s.env, s.shownDefault, s.help];
+  });
+  const widths = [0, 1, 2].map((col) => Math.max(...rows.map((r) => (r[col] as string).length)));
+  const table = rows
+    .map((r) => "  " + r.slice(0, 3).map((cell, col) => cell.padEnd(widths[col] as number)).join("  ") + "  " + r[3])
+    .join("\n");
+  return `swarmd ${version} — MCP swarm daemon: newline-delimited JSON-RPC 2.0 on TCP (or stdio), state in SQLite
+
+Usage: swarmd [options]
+
+Options override environment variables, which override defaults.
+
+  ${"option".padEnd(widths[0] as number)}  ${"environment".padEnd(widths[1] as number)}  ${"default".padEnd(widths[2] as number)}  meaning
+${table}
+  -h, --help      Show this help and exit
+  -V, --version   Print the version and exit
+
+Probe a running daemon:
+  echo '{"jsonrpc":"2.0","id":1,"method":"ping","params":{}}' | nc 127.0.0.1 9500
+`;
+}

@@ -1,0 +1,71 @@
+import { Worker } from "node:worker_threads";
+import type { Database } from "better-sqlite3";
+
+export interface CheckpointStats {
+  /** Checkpoints that copied frames, since start. */
+  checkpoints: number;
+  framesCopied: number;
+  /** Where checkpoints run: a worker thread, or SQLite's automatic checkpoint on the event loop (fallback). */
+  mode: "worker" | "automatic";
+}
+
+/** The worker's file next to this one: .ts when running from source (tests), .js when built. */
+function workerUrl(): URL {
+  const ext = import.meta.url.endsWith(".ts") ? "ts" : "js";
+  return new URL(`./checkpoint-worker.${ext}`, import.meta.url);
+}
+
+/**
+ * Moves WAL checkpoints off the event loop. SQLite's automatic checkpoint runs inside whichever commit crosses the
+ * threshold and fsyncs the database file there — tens of milliseconds during which no request is served. A worker
+ * thread with its own connection checkpoints instead; automatic checkpoints are switched off only once it runs.
+ */
+export class Checkpointer {
+  readonly stats: CheckpointStats = { checkpoints: 0, framesCopied: 0, mode: "automatic" };
+  private worker: Worker | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly path: string,
+  ) {}
+
+  /** Resolves once the worker runs; on failure leaves SQLite's automatic checkpoints on and reports why. */
+  async start(intervalMs: number): Promise<string | undefined> {
+    const worker = new Worker(workerUrl(), { workerData: { path: this.path, intervalMs } });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        worker.once("error", reject);
+        worker.once("message", (m: { type: string }) => (m.type === "ready" ? resolve() : reject(new Error(JSON.stringify(m)))));
+      });
+    } catch (err) {
+      await worker.terminate();
+      return `checkpoints stay on the event loop: the checkpoint worker did not start (${(err as Error).message})`;
+    }
+    worker.on("message", (m: { type: string; checkpoints?: number; framesCopied?: number }) => {
+      if (m.type !== "checkpoint") return;
+      this.stats.checkpoints = m.checkpoints ?? this.stats.checkpoints;
+      this.stats.framesCopied = m.framesCopied ?? this.stats.framesCopied;
+    });
+    worker.unref();
+    this.worker = worker;
+    this.db.pragma("wal_autocheckpoint = 0");
+    this.stats.mode = "worker";
+    return undefined;
+  }
+
+  /** Stops the worker and gives checkpointing back to SQLite (the final checkpoint happens at close). */
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    if (worker === undefined) return;
+    this.worker = undefined;
+    const stopped = new Promise<void>((resolve) => {
+      worker.on("message", (m: { type: string }) => m.type === "stopped" && resolve());
+      worker.once("exit", () => resolve());
+    });
+    worker.postMessage("stop");
+    await Promise.race([stopped, new Promise((r) => setTimeout(r, 2000))]);
+    await worker.terminate();
+    this.db.pragma("wal_autocheckpoint = 1000");
+    this.stats.mode = "automatic";
+  }
+}

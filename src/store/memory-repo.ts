@@ -1,0 +1,157 @@
+import type { Database, Statement } from "better-sqlite3";
+
+/** A row of the memory table as stored. `value` is the JSON text exactly as serialised at store time. */
+export interface MemoryRow {
+  readonly namespace: string;
+  readonly key: string;
+  readonly value: string;
+  readonly size: number;
+  readonly tags: string | null;
+  readonly version: number;
+  readonly created_at: number;
+  readonly updated_at: number;
+  readonly expires_at: number | null;
+}
+
+export type MemoryMeta = Omit<MemoryRow, "value">;
+
+export interface UpsertInput {
+  readonly namespace: string;
+  readonly key: string;
+  readonly value: string;
+  readonly size: number;
+  readonly tags: string | null;
+  readonly now: number;
+  readonly expiresAt: number | null;
+}
+
+export interface ScanQuery {
+  readonly now: number;
+  readonly namespace?: string | undefined;
+  /** Key range [from, to) that the index can seek (a literal prefix); absent: every key. */
+  readonly keyRange?: { readonly from: string; readonly to: string } | undefined;
+  /** SQLite GLOB pattern on the key and/or the value. */
+  readonly glob?: { readonly pattern: string; readonly in: "key" | "value" | "both" } | undefined;
+  /** Keyset cursor: rows strictly after (namespace, key). */
+  readonly after?: readonly [string, string] | undefined;
+  readonly limit: number;
+  readonly withValues: boolean;
+}
+
+const LIVE = "(expires_at IS NULL OR expires_at > @now)";
+const META_COLUMNS = "namespace, key, size, tags, version, created_at, updated_at, expires_at";
+/** String values are matched as their text, other values as their JSON. */
+const VALUE_TEXT = "CASE WHEN json_type(value) = 'text' THEN value ->> '$' ELSE value END";
+
+/** The only code that speaks SQL about memory. Every statement is prepared once. */
+export class MemoryRepo {
+  private readonly cache = new Map<string, Statement>();
+  private readonly upsertStmt: Statement;
+  private readonly insertIfAbsentStmt: Statement;
+  private readonly getStmt: Statement;
+  private readonly deleteStmt: Statement;
+  private readonly sweepStmt: Statement;
+
+  constructor(private readonly db: Database) {
+    const insert = `INSERT INTO memory (namespace, key, value, size, tags, version, created_at, updated_at, expires_at)
+      VALUES (@namespace, @key, @value, @size, @tags, 1, @now, @now, @expiresAt)`;
+    // An expired row that the sweep has not deleted yet is replaced as if it were absent: version 1, new createdAt.
+    const expired = "memory.expires_at IS NOT NULL AND memory.expires_at <= excluded.updated_at";
+    const update = `UPDATE SET value = excluded.value, size = excluded.size, tags = excluded.tags,
+        version = CASE WHEN ${expired} THEN 1 ELSE memory.version + 1 END,
+        created_at = CASE WHEN ${expired} THEN excluded.created_at ELSE memory.created_at END,
+        updated_at = excluded.updated_at, expires_at = excluded.expires_at`;
+    this.upsertStmt = db.prepare(`${insert} ON CONFLICT (namespace, key) DO ${update} RETURNING version, created_at`);
+    this.insertIfAbsentStmt = db.prepare(`${insert} ON CONFLICT (namespace, key) DO ${update} WHERE ${expired} RETURNING version, created_at`);
+    this.getStmt = db.prepare(`SELECT * FROM memory WHERE namespace = @namespace AND key = @key AND ${LIVE}`);
+    this.deleteStmt = db.prepare(`DELETE FROM memory WHERE namespace = @namespace AND key = @key RETURNING expires_at`);
+    this.sweepStmt = db.prepare(
+      `DELETE FROM memory WHERE (namespace, key) IN
+        (SELECT namespace, key FROM memory WHERE expires_at <= @now LIMIT @limit)`,
+    );
+  }
+
+  /** Inserts or replaces; with `ifAbsent`, returns undefined instead of replacing a live entry. */
+  upsert(input: UpsertInput, ifAbsent: boolean): { version: number; created_at: number } | undefined {
+    return (ifAbsent ? this.insertIfAbsentStmt : this.upsertStmt).get(input) as { version: number; created_at: number } | undefined;
+  }
+
+  get(namespace: string, key: string, now: number): MemoryRow | undefined {
+    return this.getStmt.get({ namespace, key, now }) as MemoryRow | undefined;
+  }
+
+  /** Deletes the row; true when it was live (an expired row is deleted too, but it was already gone for readers). */
+  delete(namespace: string, key: string, now: number): boolean {
+    const row = this.deleteStmt.get({ namespace, key }) as { expires_at: number | null } | undefined;
+    return row !== undefined && (row.expires_at === null || row.expires_at > now);
+  }
+
+  /** Live rows ordered by (namespace, key), at most `limit`. */
+  scan(q: ScanQuery): Array<MemoryRow | MemoryMeta> {
+    const { sql, params } = buildScan(q);
+    return this.prepared(sql).all(params) as Array<MemoryRow | MemoryMeta>;
+  }
+
+  /** The plan SQLite chooses for a scan, so tests can keep queries on their indexes. */
+  explain(q: ScanQuery): string[] {
+    const { sql, params } = buildScan(q);
+    return (this.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as Array<{ detail: string }>).map((r) => r.detail);
+  }
+
+  /**
+   * One slice of a statistics scan: the next `limit` rows after `after` in key order, as
+   * [namespace, key, size, live] tuples. Callers aggregate and yield between slices.
+   */
+  statsSlice(now: number, after: readonly [string, string] | undefined, limit: number, namespace?: string): Array<[string, string, number, 0 | 1]> {
+    const where: string[] = [];
+    if (namespace !== undefined) where.push("namespace = @namespace");
+    if (after !== undefined) where.push(namespace !== undefined ? "key > @afterKey" : "(namespace, key) > (@afterNamespace, @afterKey)");
+    const sql = `SELECT namespace, key, size, ${LIVE} AS live FROM memory ${where.length ? "WHERE " + where.join(" AND ") : ""}
+      ORDER BY namespace, key LIMIT @limit`;
+    return this.prepared(sql)
+      .raw()
+      .all({ now, limit, namespace, afterNamespace: after?.[0], afterKey: after?.[1] }) as Array<[string, string, number, 0 | 1]>;
+  }
+
+  /** Deletes up to `limit` expired rows in one statement; returns how many. */
+  sweep(now: number, limit: number): number {
+    return this.sweepStmt.run({ now, limit }).changes;
+  }
+
+  private prepared(sql: string): Statement {
+    let stmt = this.cache.get(sql);
+    if (stmt === undefined) {
+      stmt = this.db.prepare(sql);
+      this.cache.set(sql, stmt);
+    }
+    return stmt;
+  }
+}
+
+function buildScan(q: ScanQuery): { sql: string; params: Record<string, unknown> } {
+  const where = [LIVE];
+  const params: Record<string, unknown> = { now: q.now, limit: q.limit };
+  if (q.namespace !== undefined) {
+    where.push("namespace = @namespace");
+    params.namespace = q.namespace;
+  }
+  if (q.keyRange !== undefined) {
+    where.push("key >= @from AND key < @to");
+    params.from = q.keyRange.from;
+    params.to = q.keyRange.to;
+  }
+  if (q.glob !== undefined) {
+    const onKey = "key GLOB @glob";
+    const onValue = `${VALUE_TEXT} GLOB @glob`;
+    where.push(q.glob.in === "key" ? onKey : q.glob.in === "value" ? onValue : `(${onKey} OR ${onValue})`);
+    params.glob = q.glob.pattern;
+  }
+  if (q.after !== undefined) {
+    // Within one namespace the cursor's namespace is that namespace (the manager checks), so the key alone seeks.
+    where.push(q.namespace !== undefined ? "key > @afterKey" : "(namespace, key) > (@afterNamespace, @afterKey)");
+    params.afterNamespace = q.after[0];
+    params.afterKey = q.after[1];
+  }
+  const columns = q.withValues ? "*" : META_COLUMNS;
+  return { sql: `SELECT ${columns} FROM memory WHERE ${where.join(" AND ")} ORDER BY namespace, key LIMIT @limit`, params };
+}

@@ -1,0 +1,84 @@
+import type { Database, Statement } from "better-sqlite3";
+
+interface Pending {
+  readonly fn: () => unknown;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit. Writes queued in the same event-loop turn run in one transaction, in order, each in its own
+ * savepoint (a write that throws undoes only itself); every promise settles only after that transaction committed.
+ * Reads issued while writes are waiting run after them in the same transaction, so a pipelining client reads its own
+ * writes; otherwise reads run at once.
+ */
+export class WriteQueue {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private readonly sql: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "undo", Statement>;
+
+  constructor(db: Database) {
+    const p = (text: string): Statement => db.prepare(text);
+    this.sql = {
+      begin: p("BEGIN"),
+      commit: p("COMMIT"),
+      rollback: p("ROLLBACK"),
+      savepoint: p("SAVEPOINT write"),
+      release: p("RELEASE write"),
+      undo: p("ROLLBACK TO write"),
+    };
+  }
+
+  /** `fn` runs synchronously inside the batch's transaction. */
+  write<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.flush);
+      }
+    });
+  }
+
+  read<T>(fn: () => T): T | Promise<T> {
+    return this.queue.length === 0 ? fn() : this.write(fn);
+  }
+
+  /** Commits whatever is queued now (at shutdown, before the database closes). */
+  readonly flush = (): void => {
+    this.scheduled = false;
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    const { begin, commit, rollback, savepoint, release, undo } = this.sql;
+    const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      begin.run();
+      for (const item of batch) {
+        savepoint.run();
+        try {
+          results.push({ ok: true, value: item.fn() });
+          release.run();
+        } catch (error) {
+          undo.run();
+          release.run();
+          results.push({ ok: false, error });
+        }
+      }
+      commit.run();
+    } catch (err) {
+      try {
+        rollback.run();
+      } catch {
+        // the failed statement may already have rolled the transaction back
+      }
+      for (const item of batch) item.reject(err);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const r = results[i] as (typeof results)[number];
+      if (r.ok) item.resolve(r.value);
+      else item.reject(r.error);
+    });
+  };
+}

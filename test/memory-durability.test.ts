@@ -1,0 +1,82 @@
+import { join } from "node:path";
+import t from "tap";
+import { memoryStats } from "../src/protocol/tools/index.js";
+import { LineClient } from "./helpers/client.js";
+import { ManualClock } from "./helpers/clock.js";
+import { startDaemon, tempDir } from "./helpers/daemon.js";
+import { spawnListening } from "./helpers/spawn.js";
+import { callTool } from "./helpers/tools.js";
+
+const storeLine = (id: number, key: string, value: unknown, extra: object = {}): string =>
+  JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "memory_store", arguments: { key, value, ...extra } } }) + "\n";
+
+t.test("an acknowledged store survives kill -9 of the daemon", async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, "durable.db");
+  const first = await spawnListening(t, ["--db", db]);
+  const c = await LineClient.connect(first.port);
+  const valueOf = (i: number): unknown => [String(i), i, i % 2 === 0, null, { i }, [i]][i % 6];
+  // Keep writing in bursts until 3,000 stores are acknowledged, then kill mid-stream.
+  let sent = 0;
+  const writer = setInterval(() => {
+    let burst = "";
+    for (let n = 0; n < 200; n++, sent++) burst += storeLine(sent, `k${sent}`, valueOf(sent));
+    c.write(burst);
+  }, 2);
+  await c.waitForLines(3000, 20_000);
+  first.proc.kill("SIGKILL");
+  clearInterval(writer);
+  await first.exited;
+  const acked = c.messages.filter((m) => m.result?.structuredContent?.stored === true).map((m) => m.id as number);
+  t.ok(acked.length >= 3000, `${acked.length} stores were acknowledged before the kill`);
+  c.close();
+
+  const second = await spawnListening(t, ["--db", db]);
+  const r = await LineClient.connect(second.port);
+  t.teardown(() => r.close());
+  let batch = "";
+  for (const i of acked) {
+    batch += JSON.stringify({ jsonrpc: "2.0", id: i, method: "tools/call", params: { name: "memory_retrieve", arguments: { key: `k${i}` } } }) + "\n";
+  }
+  r.write(batch);
+  await r.waitForLines(acked.length, 20_000);
+  const lost = r.messages.filter((m) => m.result.structuredContent.found !== true).map((m) => m.id);
+  t.same(lost, [], "no acknowledged write was lost");
+  const wrong = r.messages.filter((m) => JSON.stringify(m.result.structuredContent.value) !== JSON.stringify(valueOf(m.id)));
+  t.same(wrong.length, 0, "every value came back with its type");
+  second.proc.kill("SIGTERM");
+  t.equal(await second.exited, 0);
+});
+
+t.test("100,000 entries expiring together are swept in slices without stalling the event loop", async (t) => {
+  const clock = new ManualClock();
+  const d = await startDaemon(t, { SWARMD_MEMORY_SWEEP_INTERVAL: "0.05" }, { clock });
+  const c = await LineClient.connect(d.port);
+  t.teardown(() => c.close());
+  const total = 100_000;
+  for (let start = 0; start < total; start += 10_000) {
+    let chunk = "";
+    for (let i = start; i < start + 10_000; i++) chunk += storeLine(i, `exp:${i}`, i, { ttl: 1, namespace: "mass" });
+    c.write(chunk);
+    await c.waitForLines(start + 10_000, 60_000);
+  }
+  t.equal(c.messages.filter((m) => m.error).length, 0, "all stored");
+
+  clock.advance(1000);
+  let stats = await callTool(t, c, memoryStats, { namespace: "mass" });
+  const pings: number[] = [];
+  for (let i = 0; i < 600 && stats.expiredAwaitingSweep > 0; i++) {
+    const sent = Date.now();
+    await c.request("ping");
+    pings.push(Date.now() - sent);
+    stats = await callTool(t, c, memoryStats, { namespace: "mass" });
+  }
+  t.equal(stats.expiredAwaitingSweep, 0, "everything expired was deleted");
+  t.equal(stats.entries, 0);
+  const sweep = stats.lastSweep;
+  t.equal(sweep?.deleted, total, "one sweep took them all");
+  t.ok((sweep?.slices ?? 0) >= 10, `split into ${sweep?.slices} slices`);
+  t.ok((sweep?.longestSliceMs ?? Infinity) < 100, `longest slice ${sweep?.longestSliceMs} ms`);
+  t.ok(pings.length > 0, `requests were answered during the sweep (slowest ping ${Math.max(...pings)} ms)`);
+  t.comment(`sweep: ${JSON.stringify(sweep)}`);
+});
