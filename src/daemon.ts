@@ -5,12 +5,10 @@ import type { Config } from "./config/settings.js";
 import type { Logger } from "./log.js";
 import { mcpMethods } from "./rpc/methods.js";
 import { RpcServer } from "./rpc/server.js";
-import { MemoryManager } from "./memory/manager.js";
+import { createManagers, type Managers } from "./managers.js";
 import { openStore, type Store } from "./store/db.js";
-import { MemoryRepo } from "./store/memory-repo.js";
-import { memoryTools } from "./tools/memory.js";
+import { allTools } from "./tools/index.js";
 import { ToolRegistry } from "./tools/registry.js";
-import { serverTools } from "./tools/server.js";
 import { stdioConnection } from "./transport/stdio.js";
 import { TcpTransport } from "./transport/tcp.js";
 import { VERSION } from "./version.js";
@@ -37,7 +35,7 @@ export class Daemon {
   private store: Store | undefined;
   private rpc: RpcServer | undefined;
   private tcp: TcpTransport | undefined;
-  private memory: MemoryManager | undefined;
+  private managers: Managers | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: DaemonOptions) {}
@@ -52,27 +50,19 @@ export class Daemon {
     const checkpointProblem = await store.checkpointer.start(CHECKPOINT_INTERVAL_MS);
     if (checkpointProblem !== undefined) log.warn(checkpointProblem);
     const clock = this.options.clock ?? systemClock;
-    const memory = (this.memory = new MemoryManager({
-      repo: new MemoryRepo(store.db),
-      writes: store.writes,
-      clock,
-      limits: {
-        maxKeyBytes: config.memoryMaxKeyBytes,
-        maxNamespaceBytes: config.memoryMaxNamespaceBytes,
-        maxValueBytes: config.memoryMaxValueBytes,
-      },
-    }));
+    const managers = (this.managers = createManagers(store, config, clock));
     const tools: ToolRegistry = new ToolRegistry(
-      [
-        ...serverTools({
+      allTools({
+        server: {
           version: VERSION,
           startedAt: this.startedAt,
           store,
           connections: () => ({ open: rpc.connectionsOpen, total: rpc.connectionsTotal }),
           requestsServed: () => rpc.requestsServed,
-        }),
-        ...memoryTools(memory),
-      ],
+        },
+        memory: managers.memory,
+        domain: { ...managers, limits: { maxAgents: config.maxAgents, agentTimeoutMs: config.agentTimeoutMs } },
+      }),
       config.toolsPageSize,
     );
     const rpc: RpcServer = (this.rpc = new RpcServer({
@@ -87,7 +77,8 @@ export class Daemon {
       log,
     }));
 
-    memory.sweeper.start(config.memorySweepIntervalMs);
+    managers.engine.recover();
+    managers.memory.sweeper.start(config.memorySweepIntervalMs);
 
     if (config.stdio) {
       const { input, output } = this.options.stdio ?? { input: process.stdin, output: process.stdout };
@@ -113,7 +104,8 @@ export class Daemon {
     const { log, config } = this.options;
     await step(log, "stop accepting", () => this.tcp?.stopAccepting());
     await step(log, "drain requests", () => this.rpc?.drain(config.shutdownGraceMs));
-    await step(log, "stop memory sweep", () => this.memory?.sweeper.stop());
+    await step(log, "stop task timers", () => this.managers?.engine.stop());
+    await step(log, "stop memory sweep", () => this.managers?.memory.sweeper.stop());
     await step(log, "close database", () => this.store?.close());
     log.info("swarmd stopped");
   }

@@ -40,7 +40,9 @@ export class Session implements CallOwner {
   protocolVersion: string | undefined;
   clientInfo: unknown;
   requests = 0;
+  currentSwarmId: string | undefined;
   private readonly openedAt = Date.now();
+  private closeHooks: Array<() => void> = [];
   /** Async work whose reply is not written yet (requests, notifications, native batches). */
   private pending = 0;
   private inputEnded = false;
@@ -66,7 +68,7 @@ export class Session implements CallOwner {
     };
     conn.onidle = () => this.pending === 0;
     conn.onerror = (err) => this.log.debug({ err }, "connection error");
-    conn.onclose = () => this.onClose();
+    conn.onclose = () => this.handleClose();
     this.log.info({ kind: conn.kind }, "connection opened");
   }
 
@@ -76,6 +78,11 @@ export class Session implements CallOwner {
 
   notify(method: string, params: object): void {
     this.conn.send(notificationLine(method, params));
+  }
+
+  onClose(fn: () => void): void {
+    if (this.closed) fn();
+    else this.closeHooks.push(fn);
   }
 
   markInitialized(protocolVersion: string, clientInfo: unknown): void {
@@ -239,11 +246,18 @@ export class Session implements CallOwner {
     );
   }
 
-  private onClose(): void {
+  private handleClose(): void {
     this.closed = true;
     this.abortAll("connection_closed");
     this.inflight.clear();
     this.host.sessionClosed(this);
+    for (const hook of this.closeHooks.splice(0)) {
+      try {
+        hook();
+      } catch (err) {
+        this.log.error({ err }, "close hook failed");
+      }
+    }
     this.markClosed();
     this.log.info({ requests: this.requests, durationMs: Date.now() - this.openedAt }, "connection closed");
   }

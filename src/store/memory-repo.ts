@@ -1,4 +1,5 @@
 import type { Database, Statement } from "better-sqlite3";
+import { Statements } from "./statements.js";
 
 /** A row of the memory table as stored. `value` is the JSON text exactly as serialised at store time. */
 export interface MemoryRow {
@@ -45,7 +46,7 @@ const VALUE_TEXT = "CASE WHEN json_type(value) = 'text' THEN value ->> '$' ELSE 
 
 /** The only code that speaks SQL about memory. Every statement is prepared once. */
 export class MemoryRepo {
-  private readonly cache = new Map<string, Statement>();
+  private readonly sql: Statements;
   private readonly upsertStmt: Statement;
   private readonly insertIfAbsentStmt: Statement;
   private readonly getStmt: Statement;
@@ -53,6 +54,7 @@ export class MemoryRepo {
   private readonly sweepStmt: Statement;
 
   constructor(private readonly db: Database) {
+    this.sql = new Statements(db);
     const insert = `INSERT INTO memory (namespace, key, value, size, tags, version, created_at, updated_at, expires_at)
       VALUES (@namespace, @key, @value, @size, @tags, 1, @now, @now, @expiresAt)`;
     // An expired row that the sweep has not deleted yet is replaced as if it were absent: version 1, new createdAt.
@@ -89,7 +91,7 @@ export class MemoryRepo {
   /** Live rows ordered by (namespace, key), at most `limit`. */
   scan(q: ScanQuery): Array<MemoryRow | MemoryMeta> {
     const { sql, params } = buildScan(q);
-    return this.prepared(sql).all(params) as Array<MemoryRow | MemoryMeta>;
+    return this.sql.get(sql).all(params) as Array<MemoryRow | MemoryMeta>;
   }
 
   /** The plan SQLite chooses for a scan, so tests can keep queries on their indexes. */
@@ -108,7 +110,7 @@ export class MemoryRepo {
     if (after !== undefined) where.push(namespace !== undefined ? "key > @afterKey" : "(namespace, key) > (@afterNamespace, @afterKey)");
     const sql = `SELECT namespace, key, size, ${LIVE} AS live FROM memory ${where.length ? "WHERE " + where.join(" AND ") : ""}
       ORDER BY namespace, key LIMIT @limit`;
-    return this.prepared(sql)
+    return this.sql.get(sql)
       .raw()
       .all({ now, limit, namespace, afterNamespace: after?.[0], afterKey: after?.[1] }) as Array<[string, string, number, 0 | 1]>;
   }
@@ -118,14 +120,6 @@ export class MemoryRepo {
     return this.sweepStmt.run({ now, limit }).changes;
   }
 
-  private prepared(sql: string): Statement {
-    let stmt = this.cache.get(sql);
-    if (stmt === undefined) {
-      stmt = this.db.prepare(sql);
-      this.cache.set(sql, stmt);
-    }
-    return stmt;
-  }
 }
 
 function buildScan(q: ScanQuery): { sql: string; params: Record<string, unknown> } {

@@ -1,12 +1,74 @@
 import type { ToolContract } from "../contract.js";
+import { agentInbox, agentList, agentMessage, agentMetrics, agentSpawn, agentStatus, agentTerminate } from "./agent.js";
 import { memoryDelete, memoryList, memoryRetrieve, memorySearch, memoryStats, memoryStore, memoryUsage } from "./memory.js";
 import { serverInfo } from "./server.js";
+import { swarmDestroy, swarmInit, swarmList, swarmScale, swarmStatus } from "./swarm.js";
+import { taskOrchestrate } from "./task.js";
+import { taskCancel, taskList, taskResults, taskStatus, taskWait } from "./task-ops.js";
+import { agentAttach, agentDetach, taskClaim, taskComplete, taskFail, taskProgress } from "./worker.js";
 
-export { memoryDelete, memoryList, memoryRetrieve, memorySearch, memoryStats, memoryStore, memoryUsage, serverInfo };
+export {
+  agentAttach,
+  agentDetach,
+  agentInbox,
+  agentList,
+  agentMessage,
+  agentMetrics,
+  agentSpawn,
+  agentStatus,
+  agentTerminate,
+  memoryDelete,
+  memoryList,
+  memoryRetrieve,
+  memorySearch,
+  memoryStats,
+  memoryStore,
+  memoryUsage,
+  serverInfo,
+  swarmDestroy,
+  swarmInit,
+  swarmList,
+  swarmScale,
+  swarmStatus,
+  taskCancel,
+  taskClaim,
+  taskComplete,
+  taskFail,
+  taskList,
+  taskOrchestrate,
+  taskProgress,
+  taskResults,
+  taskStatus,
+  taskWait,
+};
 
 /** Every tool swarmd serves, in the order tools/list returns them. */
 export const toolContracts: readonly ToolContract[] = [
   serverInfo,
+  swarmInit,
+  swarmStatus,
+  swarmList,
+  swarmScale,
+  swarmDestroy,
+  agentSpawn,
+  agentList,
+  agentStatus,
+  agentMetrics,
+  agentTerminate,
+  agentMessage,
+  agentInbox,
+  taskOrchestrate,
+  taskStatus,
+  taskResults,
+  taskList,
+  taskCancel,
+  taskWait,
+  agentAttach,
+  agentDetach,
+  taskClaim,
+  taskProgress,
+  taskComplete,
+  taskFail,
   memoryStore,
   memoryRetrieve,
   memoryDelete,

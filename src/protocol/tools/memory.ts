@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineTool } from "../contract.js";
+import { ms, msOrNull } from "./fields.js";
 
 // Key, namespace and value sizes are limits of the deployment (configurable), so they are checked by the memory
 // manager and answered with -32003 and the limit, not by these schemas.
@@ -12,9 +13,6 @@ const swarmId = z
   .describe('Scope the entry to this swarm\'s memory bank (namespace "swarm:<swarmId>", or "swarm:<swarmId>/<namespace>" with a namespace).');
 /** Where an entry lives: its key, in a namespace or a swarm's memory bank. */
 const address = { key, namespace: namespace.optional(), swarmId: swarmId.optional() };
-const ms = (what: string) => z.number().int().describe(what);
-/** Described after nullable(), so the description sits on the property, not inside its anyOf. */
-const msOrNull = (what: string) => z.number().int().nullable().describe(what);
 const limit = z.number().int().min(1).max(1000).default(100).describe("Most entries per page (1–1000).");
 const cursor = z.string().describe("nextCursor from the previous page.");
 

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// A swarmd worker to copy: it works for one agent, executing the tasks the daemon assigns to it.
+//
+//   node scripts/example-worker.mjs --agent <agentId> [--host 127.0.0.1] [--port 9500] [--shell] [--pull]
+//
+// By default each task is answered with {echo: <description>}. With --shell the description runs as `sh -c` and the
+// result is {exitCode, stdout, stderr} (a non-zero exit reports task_fail); a line "##progress 0.5 <message>" on
+// stdout is reported with task_progress. While a task runs, a heartbeat keeps its lease alive. If the daemon goes
+// away the worker reconnects with backoff and attaches again. Plain Node, no dependencies.
+import { spawn } from "node:child_process";
+import { connect } from "node:net";
+import { parseArgs } from "node:util";
+
+const { values: opt } = parseArgs({
+  options: {
+    agent: { type: "string" },
+    host: { type: "string", default: process.env.MCP_HOST ?? "127.0.0.1" },
+    port: { type: "string", default: process.env.MCP_TCP_PORT ?? "9500" },
+    shell: { type: "boolean", default: false },
+    pull: { type: "boolean", default: false },
+    heartbeat: { type: "string", default: "5" },
+  },
+});
+if (!opt.agent) {
+  process.stderr.write("usage: example-worker.mjs --agent <agentId> [--host h] [--port p] [--shell] [--pull]\n");
+  process.exit(2);
+}
+const log = (text) => process.stderr.write(`[worker ${opt.agent}] ${text}\n`);
+
+function session(attempt) {
+  const socket = connect(Number(opt.port), opt.host);
+  const pending = new Map();
+  let nextId = 1;
+  let buffer = "";
+  const call = (method, params) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      socket.write(JSON.stringify({ jsonrpc: "2.0", id, method, params }) + "\n");
+    });
+  const tool = (name, args) => call("tools/call", { name, arguments: args }).then((r) => r.structuredContent);
+
+  async function work(a) {
+    let progress = 0;
+    const report = (p, message) => tool("task_progress", { taskId: a.taskId, assignmentId: a.assignmentId, progress: p, message }).catch(() => {});
+    const heartbeat = setInterval(() => report(progress, "still working"), Number(opt.heartbeat) * 1000);
+    try {
+      const result = opt.shell ? await run(a, (p, message) => report((progress = p), message)) : { echo: a.description };
+      if (result.exitCode !== undefined && result.exitCode !== 0) {
+        await tool("task_fail", { taskId: a.taskId, assignmentId: a.assignmentId, error: { message: `exit code ${result.exitCode}`, data: result } });
+      } else await tool("task_complete", { taskId: a.taskId, assignmentId: a.assignmentId, result });
+    } catch (err) {
+      await tool("task_fail", { taskId: a.taskId, assignmentId: a.assignmentId, error: { message: String(err?.message ?? err) } }).catch(() => {});
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  socket.on("connect", async () => {
+    try {
+      await call("initialize", { protocolVersion: "2025-06-18", clientInfo: { name: "example-worker", version: "1" }, capabilities: {} });
+      await tool("agent_attach", { agentId: opt.agent, takeover: true, delivery: opt.pull ? "pull" : "push" });
+      attempt = 0;
+      log(`attached (${opt.pull ? "pull" : "push"})`);
+      while (opt.pull && !socket.destroyed) {
+        const { assignment } = await tool("task_claim", { agentId: opt.agent, waitMs: 30000 });
+        if (assignment) await work(assignment);
+      }
+    } catch (err) {
+      log(`${err.message}; reconnecting`);
+      socket.destroy();
+    }
+  });
+  socket.on("data", (chunk) => {
+    buffer += chunk;
+    let nl;
+    while ((nl = buffer.indexOf("\n")) !== -1) {
+      const message = JSON.parse(buffer.slice(0, nl));
+      buffer = buffer.slice(nl + 1);
+      if (message.id !== undefined && pending.has(message.id)) {
+        const { resolve, reject } = pending.get(message.id);
+        pending.delete(message.id);
+        if (message.error) reject(new Error(message.error.message));
+        else resolve(message.result);
+      } else if (message.method === "notifications/task/assigned") void work(message.params);
+      else if (message.method === "notifications/task/cancelled") log(`assignment ${message.params.assignmentId} cancelled: ${message.params.reason}`);
+    }
+  });
+  socket.on("error", () => {});
+  socket.on("close", () => {
+    for (const { reject } of pending.values()) reject(new Error("connection closed"));
+    const delay = Math.min(2 ** attempt * 50, 2000) + Math.random() * 50;
+    setTimeout(() => session(attempt + 1), delay);
+  });
+}
+
+/** Runs the description with sh -c; "##progress <0..1> [message]" lines on stdout become progress reports. */
+function run(a, onProgress) {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, SWARMD_AGENT_ID: a.agentId, SWARMD_TASK_ID: a.taskId, SWARMD_ATTEMPT: String(a.attempt), SWARMD_INPUT: JSON.stringify(a.input ?? null), SWARMD_DEPENDENCY_RESULTS: JSON.stringify(a.dependencyResults ?? {}) };
+    const child = spawn("sh", ["-c", a.description], { env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+      for (const m of String(d).matchAll(/^##progress ([0-9.]+) ?(.*)$/gm)) onProgress(Math.min(1, Number(m[1])), m[2] || undefined);
+    });
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (exitCode) => resolve({ exitCode, stdout: stdout.replace(/^##progress.*\n?/gm, ""), stderr }));
+  });
+}
+
+session(0);

@@ -1,0 +1,287 @@
+import type { Clock } from "../clock.js";
+import type { AgentType } from "../protocol/agent-types.js";
+import { rpcError } from "../protocol/errors.js";
+import { newId } from "../protocol/ids.js";
+import type { AgentRepo, AgentRow, MessageRow } from "../store/agent-repo.js";
+import type { AssignmentRepo, AssignmentRow } from "../store/assignment-repo.js";
+import type { SwarmRow } from "../store/swarm-repo.js";
+import type { UnitOfWork } from "../store/unit-of-work.js";
+import { DEFAULT_CAPABILITIES, assertTransition } from "./lifecycle.js";
+import { agentView, type AgentView, type WorkerInfo } from "./view.js";
+
+/** A connection working for agents, as the agent manager sees it: something to notify. */
+export interface WorkerChannel {
+  readonly connectionId: number;
+  notify(method: string, params: object): void;
+}
+
+export interface AgentDeps {
+  readonly uow: UnitOfWork;
+  readonly agents: AgentRepo;
+  readonly assignments: AssignmentRepo;
+  readonly clock: Clock;
+  /** MAX_AGENTS: agents that are not terminated, across every swarm. */
+  readonly maxAgents: number;
+}
+
+export interface SpawnSpec {
+  readonly type: AgentType;
+  readonly name?: string | undefined;
+  readonly capabilities?: readonly string[] | undefined;
+  readonly config?: Record<string, unknown> | undefined;
+  readonly resources?: Record<string, unknown> | undefined;
+}
+
+/**
+ * Agents: limits, lifecycle, the workers bound to them, and their inboxes. Which connection works for which agent is
+ * held in memory — connections do not survive a restart, so after one every worker-run agent is offline until a
+ * worker attaches again.
+ */
+export class AgentManager {
+  /** Returns an agent's unfinished work to the queue; set by the task engine. Returns how many assignments. */
+  releaseWork: (agentId: string, why: string) => number = () => 0;
+  /** An agent became able to take work; the task engine schedules. */
+  onLive: () => void = () => {};
+  private readonly workers = new Map<string, WorkerInfo & { readonly channel: WorkerChannel }>();
+  private readonly byConnection = new Map<number, Set<string>>();
+
+  constructor(private readonly deps: AgentDeps) {}
+
+  spawn(swarm: SwarmRow, spec: SpawnSpec): AgentRow {
+    const { agents, uow, clock } = this.deps;
+    return uow.run(() => {
+      if (swarm.status !== "active") {
+        throw rpcError("SWARM_ERROR", `Swarm ${swarm.id} is destroyed.`, { reason: "destroyed", swarmId: swarm.id });
+      }
+      const inSwarm = agents.countLive(swarm.id);
+      if (inSwarm >= swarm.maxAgents) {
+        throw rpcError("RESOURCE_ERROR", `Swarm ${swarm.id} already has its maximum of ${swarm.maxAgents} agents.`, {
+          reason: "max_agents",
+          limit: swarm.maxAgents,
+          current: inSwarm,
+          swarmId: swarm.id,
+        });
+      }
+      const everywhere = agents.countLive();
+      if (everywhere >= this.deps.maxAgents) {
+        throw rpcError("RESOURCE_ERROR", `The daemon already runs its maximum of ${this.deps.maxAgents} agents (MAX_AGENTS).`, {
+          reason: "max_agents",
+          limit: this.deps.maxAgents,
+          current: everywhere,
+          scope: "global",
+        });
+      }
+      const now = clock.now();
+      const seq = agents.nextSeq(swarm.id);
+      const fromConfig = spec.config?.capabilities;
+      const capabilities =
+        spec.capabilities ??
+        (Array.isArray(fromConfig) && fromConfig.every((c) => typeof c === "string") ? (fromConfig as string[]) : undefined) ??
+        DEFAULT_CAPABILITIES[spec.type];
+      const maxConcurrent = spec.config?.maxConcurrent;
+      const capacity = Number.isInteger(maxConcurrent) && (maxConcurrent as number) >= 1 ? Math.min(100, maxConcurrent as number) : 1;
+      const id = newId("agent", now);
+      agents.insert({
+        id,
+        swarmId: swarm.id,
+        seq,
+        type: spec.type,
+        name: spec.name ?? `${spec.type}-${seq}`,
+        status: "idle",
+        capabilities: [...new Set(capabilities)],
+        capacity,
+        config: spec.config ?? null,
+        resources: spec.resources ?? null,
+        runtime: { kind: "none" },
+        createdAt: now,
+      });
+      return agents.get(id) as AgentRow;
+    });
+  }
+
+  require(agentId: string): AgentRow {
+    const row = this.deps.agents.get(agentId);
+    if (row === undefined) throw rpcError("AGENT_ERROR", `Agent ${agentId} does not exist.`, { reason: "not_found", agentId });
+    return row;
+  }
+
+  worker(agentId: string): (WorkerInfo & { readonly channel: WorkerChannel }) | undefined {
+    return this.workers.get(agentId);
+  }
+
+  /** Can take work now: a worker is attached and the agent is idle or busy. */
+  isLive(row: AgentRow): boolean {
+    return this.workers.has(row.id) && (row.status === "idle" || row.status === "busy");
+  }
+
+  attach(agentId: string, channel: WorkerChannel, options: { takeover: boolean; delivery: "push" | "pull" }): AgentRow {
+    const { agents, uow, clock } = this.deps;
+    return uow.run(() => {
+      const row = this.require(agentId);
+      if (row.status === "terminated") {
+        throw rpcError("AGENT_ERROR", `Agent ${agentId} is terminated.`, { reason: "terminated", agentId });
+      }
+      const current = this.workers.get(agentId);
+      if (current !== undefined && current.channel.connectionId !== channel.connectionId) {
+        if (!options.takeover) {
+          throw rpcError("AGENT_ERROR", `Agent ${agentId} already has a worker (connection ${current.channel.connectionId}); pass takeover: true to replace it.`, {
+            reason: "already_attached",
+            agentId,
+            connectionId: current.channel.connectionId,
+          });
+        }
+        this.unbind(agentId);
+        this.releaseWork(agentId, "worker replaced");
+        uow.afterCommit(() => current.channel.notify("notifications/agent/detached", { agentId, reason: "takeover" }));
+      }
+      const now = clock.now();
+      const status = row.status === "offline" ? "idle" : this.deps.assignments.activeByAgent(agentId).some((a) => a.status === "running") ? "busy" : "idle";
+      assertTransition(agentId, row.status, status);
+      agents.setRuntime(agentId, { kind: "worker", delivery: options.delivery, attachedAt: now }, status, now);
+      this.workers.set(agentId, { channel, delivery: options.delivery, attachedAt: now, connectionId: channel.connectionId });
+      const mine = this.byConnection.get(channel.connectionId) ?? new Set<string>();
+      mine.add(agentId);
+      this.byConnection.set(channel.connectionId, mine);
+      uow.afterCommit(() => this.onLive());
+      return agents.get(agentId) as AgentRow;
+    });
+  }
+
+  /** The worker stops (agent_detach, or its connection closed): the agent goes offline and its work back to the queue. */
+  detach(agentId: string, why: string): number {
+    return this.deps.uow.run(() => {
+      const row = this.require(agentId);
+      this.unbind(agentId);
+      const requeued = this.releaseWork(agentId, why);
+      if (row.status !== "terminated") {
+        assertTransition(agentId, row.status, "offline");
+        this.deps.agents.setStatus(agentId, "offline", this.deps.clock.now());
+      }
+      return requeued;
+    });
+  }
+
+  /** Every agent this connection worked for goes offline. */
+  detachConnection(connectionId: number): void {
+    for (const agentId of [...(this.byConnection.get(connectionId) ?? [])]) this.detach(agentId, "worker disconnected");
+  }
+
+  /** busy while it runs assignments, idle otherwise (offline and terminated agents stay as they are). */
+  refreshStatus(agentId: string): void {
+    const row = this.deps.agents.get(agentId);
+    if (row === undefined || row.status === "offline" || row.status === "terminated") return;
+    const running = this.deps.assignments.activeByAgent(agentId).some((a) => a.status === "running");
+    const status = running ? "busy" : "idle";
+    if (status !== row.status) this.deps.agents.setStatus(agentId, status, this.deps.clock.now());
+  }
+
+  terminate(agentId: string, reason: string | null): { requeued: number; at: number } {
+    const { agents, uow, clock } = this.deps;
+    return uow.run(() => {
+      const row = this.require(agentId);
+      if (row.status === "terminated") {
+        throw rpcError("AGENT_ERROR", `Agent ${agentId} is already terminated.`, { reason: "terminated", agentId });
+      }
+      const requeued = this.releaseWork(agentId, "agent terminated");
+      const worker = this.workers.get(agentId);
+      this.unbind(agentId);
+      if (worker !== undefined) uow.afterCommit(() => worker.channel.notify("notifications/agent/terminated", { agentId, reason }));
+      const at = clock.now();
+      agents.terminate(agentId, reason, at);
+      return { requeued, at };
+    });
+  }
+
+  message(agentId: string, swarmId: string | undefined, body: Record<string, unknown>): MessageRow & { delivered: boolean } {
+    const { agents, uow, clock } = this.deps;
+    return uow.run(() => {
+      const row = this.require(agentId);
+      if (swarmId !== undefined && swarmId !== row.swarmId) {
+        throw rpcError("AGENT_ERROR", `Agent ${agentId} is not in swarm ${swarmId}.`, { reason: "not_in_swarm", agentId, swarmId });
+      }
+      if (row.status === "terminated") throw rpcError("AGENT_ERROR", `Agent ${agentId} is terminated.`, { reason: "terminated", agentId });
+      const now = clock.now();
+      const message = { id: newId("msg", now), agentId, swarmId: row.swarmId, body, createdAt: now };
+      const seq = agents.insertMessage(message);
+      const worker = this.workers.get(agentId);
+      if (worker !== undefined) {
+        agents.markDelivered(message.id, now);
+        uow.afterCommit(() =>
+          worker.channel.notify("notifications/agent/message", { messageId: message.id, seq, agentId, swarmId: row.swarmId, message: body, createdAt: now }),
+        );
+      }
+      return { ...message, seq, deliveredAt: worker ? now : null, delivered: worker !== undefined };
+    });
+  }
+
+  inbox(agentId: string, since: string | undefined, limit: number): MessageRow[] {
+    this.require(agentId);
+    let after = 0;
+    if (since !== undefined) {
+      const seq = this.deps.agents.messageSeq(agentId, since);
+      if (seq === undefined) throw rpcError("AGENT_ERROR", `Message ${since} is not in agent ${agentId}'s inbox.`, { reason: "unknown_message", agentId, messageId: since });
+      after = seq;
+    }
+    return this.deps.agents.messagesAfter(agentId, after, limit);
+  }
+
+  /** A swarm's agents in spawn order, or those of every active swarm. */
+  rows(swarmId: string | undefined): AgentRow[] {
+    return swarmId === undefined ? this.deps.agents.inActiveSwarms() : this.deps.agents.bySwarm(swarmId);
+  }
+
+  activeAssignments(agentId: string): AssignmentRow[] {
+    return this.deps.assignments.activeByAgent(agentId);
+  }
+
+  inboxSize(agentId: string): number {
+    return this.deps.agents.countMessages(agentId);
+  }
+
+  /** Measured figures per agent, from its counters and active assignments. */
+  metrics(rows: readonly AgentRow[]) {
+    const views = this.views(rows, false);
+    return rows.map((r, i) => {
+      const v = views[i] as AgentView;
+      return {
+        agentId: r.id,
+        swarmId: r.swarmId,
+        status: r.status,
+        tasksCompleted: r.tasksCompleted,
+        tasksFailed: r.tasksFailed,
+        tasksActive: v.performance.tasks_active,
+        successRate: v.performance.success_rate,
+        avgTaskTimeMs: r.tasksCompleted === 0 ? null : r.taskMsTotal / r.tasksCompleted,
+        lastActiveAt: r.lastActiveAt,
+        workload: v.workload,
+        health: v.health,
+      };
+    });
+  }
+
+  /** Views of many agents with one read of the active assignments. */
+  views(rows: readonly AgentRow[], withMetadata: boolean): AgentView[] {
+    const active = groupByAgent(this.deps.assignments.active());
+    const now = this.deps.clock.now();
+    return rows.map((r) => agentView(r, this.workers.get(r.id), active.get(r.id) ?? [], now, withMetadata));
+  }
+
+  private unbind(agentId: string): void {
+    const worker = this.workers.get(agentId);
+    if (worker === undefined) return;
+    this.workers.delete(agentId);
+    const mine = this.byConnection.get(worker.connectionId);
+    mine?.delete(agentId);
+    if (mine?.size === 0) this.byConnection.delete(worker.connectionId);
+  }
+}
+
+export function groupByAgent(assignments: readonly AssignmentRow[]): Map<string, AssignmentRow[]> {
+  const byAgent = new Map<string, AssignmentRow[]>();
+  for (const a of assignments) {
+    const list = byAgent.get(a.agentId);
+    if (list) list.push(a);
+    else byAgent.set(a.agentId, [a]);
+  }
+  return byAgent;
+}

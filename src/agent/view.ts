@@ -1,0 +1,118 @@
+import type { AgentRow } from "../store/agent-repo.js";
+import type { AssignmentRow } from "../store/assignment-repo.js";
+
+/** A worker bound to an agent right now (in memory: connections do not survive a restart). */
+export interface WorkerInfo {
+  readonly connectionId: number;
+  readonly delivery: "push" | "pull";
+  readonly attachedAt: number;
+}
+
+export interface AgentView {
+  id: string;
+  agentId: string;
+  name: string;
+  type: AgentRow["type"];
+  status: AgentRow["status"];
+  health: number | null;
+  currentTask: string | null;
+  swarmId: string;
+  swarm_id: string;
+  capabilities: string[];
+  capacity: number;
+  workload: number;
+  cpu_usage: null;
+  memory_usage: null;
+  createdAt: number;
+  age: number;
+  lastActiveAt: number | null;
+  runtime: { kind: "none" | "worker"; attached: boolean; connectionId: number | null; attachedAt: number | null; delivery: "push" | "pull" | null };
+  performance: {
+    cpu_usage: null;
+    memory_usage: null;
+    health_score: number | null;
+    activity_level: number;
+    tasks_active: number;
+    tasks_completed: number;
+    tasks_failed: number;
+    success_rate: number;
+    response_time_ms: number | null;
+  };
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * Health, 0–100: 100 × live × (1 − the failure share of the agent's last 20 finished assignments). live is 1 while a
+ * worker is attached and 0 once it is offline or terminated; with no executor at all nothing is measured: null.
+ */
+export function health(row: AgentRow, worker: WorkerInfo | undefined): number | null {
+  if (row.status === "terminated" || row.status === "offline") return 0;
+  if (worker === undefined) return row.runtime.kind === "none" ? null : 0;
+  const recent = row.recentOutcomes;
+  if (recent.length === 0) return 100;
+  let failed = 0;
+  for (const outcome of recent) if (outcome === "f") failed++;
+  return Math.round(100 * (1 - failed / recent.length));
+}
+
+/** Everything listed about an agent is read from its row, its active assignments and its worker — nothing invented. */
+export function agentView(row: AgentRow, worker: WorkerInfo | undefined, active: readonly AssignmentRow[], now: number, withMetadata: boolean): AgentView {
+  let running = 0;
+  let runningMs = 0;
+  for (const a of active) {
+    if (a.status !== "running") continue;
+    running++;
+    runningMs += now - (a.startedAt ?? now);
+  }
+  const finished = row.tasksCompleted + row.tasksFailed;
+  const ageMs = Math.max(1, now - row.createdAt);
+  const h = health(row, worker);
+  const view: AgentView = {
+    id: row.id,
+    agentId: row.id,
+    name: row.name,
+    type: row.type,
+    status: row.status,
+    health: h,
+    currentTask: active[0]?.taskId ?? null,
+    swarmId: row.swarmId,
+    swarm_id: row.swarmId,
+    capabilities: row.capabilities,
+    capacity: row.capacity,
+    workload: running / row.capacity,
+    cpu_usage: null,
+    memory_usage: null,
+    createdAt: row.createdAt,
+    age: Math.floor(ageMs / 1000),
+    lastActiveAt: row.lastActiveAt,
+    runtime: {
+      kind: row.runtime.kind,
+      attached: worker !== undefined,
+      connectionId: worker?.connectionId ?? null,
+      attachedAt: worker?.attachedAt ?? null,
+      delivery: worker?.delivery ?? null,
+    },
+    performance: {
+      cpu_usage: null,
+      memory_usage: null,
+      health_score: h === null ? null : h / 100,
+      activity_level: Math.min(1, (row.busyMs + runningMs) / (ageMs * row.capacity)),
+      tasks_active: active.length,
+      tasks_completed: row.tasksCompleted,
+      tasks_failed: row.tasksFailed,
+      success_rate: finished === 0 ? 0 : row.tasksCompleted / finished,
+      response_time_ms: row.tasksCompleted === 0 ? null : row.responseMsTotal / row.tasksCompleted,
+    },
+  };
+  if (withMetadata) {
+    view.metadata = {
+      config: row.config ?? {},
+      resources: row.resources ?? {},
+      seq: row.seq,
+      updatedAt: row.updatedAt,
+      terminatedAt: row.terminatedAt,
+      terminationReason: row.terminationReason,
+    };
+  }
+  return view;
+}

@@ -1,0 +1,48 @@
+import { AgentManager } from "./agent/manager.js";
+import type { Clock } from "./clock.js";
+import type { Config } from "./config/settings.js";
+import { MemoryManager } from "./memory/manager.js";
+import { AgentRepo } from "./store/agent-repo.js";
+import { AssignmentRepo } from "./store/assignment-repo.js";
+import type { Store } from "./store/db.js";
+import { MemoryRepo } from "./store/memory-repo.js";
+import { SwarmRepo } from "./store/swarm-repo.js";
+import { TaskRepo } from "./store/task-repo.js";
+import { UnitOfWork } from "./store/unit-of-work.js";
+import { SwarmManager } from "./swarm/manager.js";
+import { TaskEngine } from "./task/engine.js";
+import { TaskManager } from "./task/manager.js";
+
+export interface Managers {
+  readonly memory: MemoryManager;
+  readonly agents: AgentManager;
+  readonly swarms: SwarmManager;
+  readonly tasks: TaskManager;
+  readonly engine: TaskEngine;
+}
+
+/** The managers over one store, wired to each other; no sockets, no JSON-RPC. */
+export function createManagers(store: Store, config: Config, clock: Clock): Managers {
+  const uow = new UnitOfWork(store.db);
+  const repos = {
+    swarms: new SwarmRepo(store.db),
+    agents: new AgentRepo(store.db),
+    tasks: new TaskRepo(store.db),
+    assignments: new AssignmentRepo(store.db),
+  };
+  const memory = new MemoryManager({
+    repo: new MemoryRepo(store.db),
+    writes: store.writes,
+    clock,
+    limits: {
+      maxKeyBytes: config.memoryMaxKeyBytes,
+      maxNamespaceBytes: config.memoryMaxNamespaceBytes,
+      maxValueBytes: config.memoryMaxValueBytes,
+    },
+  });
+  const agents = new AgentManager({ uow, agents: repos.agents, assignments: repos.assignments, clock, maxAgents: config.maxAgents });
+  const engine = new TaskEngine({ uow, ...repos, agentManager: agents, clock });
+  const tasks = new TaskManager({ uow, tasks: repos.tasks, assignments: repos.assignments, swarms: repos.swarms, agentManager: agents, engine, clock });
+  const swarms = new SwarmManager({ uow, swarms: repos.swarms, agents: repos.agents, tasks: repos.tasks, agentManager: agents, engine, clock, maxAgents: config.maxAgents });
+  return { memory, agents, swarms, tasks, engine };
+}

@@ -1,0 +1,82 @@
+import { z } from "zod";
+import { fractionOrNull, msOrNull } from "./fields.js";
+import { AGENT_STATUSES, AGENT_TYPES } from "../agent-types.js";
+
+// Shapes shared by several tools' outputs.
+
+
+export const agentRuntime = z
+  .object({
+    kind: z.enum(["none", "worker"]).describe("none: nothing executes this agent's work; worker: a client connection does (agent_attach)."),
+    attached: z.boolean().describe("A worker is connected right now."),
+    connectionId: z.number().int().nullable().describe("The worker's connection while attached."),
+    attachedAt: msOrNull("When the worker attached."),
+    delivery: z.enum(["push", "pull"]).nullable().describe("push: assignments arrive as notifications; pull: the worker calls task_claim."),
+  })
+  .describe("What executes the agent's work.");
+
+export const agentPerformance = z
+  .object({
+    cpu_usage: fractionOrNull("CPU share reported for the agent; null: not measured (swarmd does not invent it)."),
+    memory_usage: z.number().nullable().describe("Memory reported for the agent; null: not measured."),
+    health_score: fractionOrNull("health ÷ 100."),
+    activity_level: z.number().min(0).max(1).describe("Share of the agent's lifetime × capacity spent running assignments."),
+    tasks_active: z.number().int().describe("Assignments assigned or running now."),
+    tasks_completed: z.number().int().describe("Assignments completed."),
+    tasks_failed: z.number().int().describe("Assignments failed, timed out or abandoned."),
+    success_rate: z.number().min(0).max(1).describe("completed ÷ (completed + failed); 0 without history."),
+    response_time_ms: z.number().nullable().describe("Average time from assignment to completion; null without history."),
+  })
+  .describe("Measured performance.");
+
+/** The fields every agent listing carries. */
+export const agentSummary = z.object({
+  id: z.string().describe("Agent id."),
+  agentId: z.string().describe("Agent id (same as id)."),
+  name: z.string().describe("Agent name."),
+  type: z.enum(AGENT_TYPES).describe("Canonical agent type."),
+  status: z.enum(AGENT_STATUSES).describe("idle, busy (running assignments), offline (its worker is gone), terminated."),
+  health: z
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .nullable()
+    .describe("0–100: 100 × live × (1 − failure share of its last 20 finished assignments); live is 1 with a worker attached, 0 when offline or terminated; null when nothing executes its work."),
+  currentTask: z.string().nullable().describe("The task of its oldest active assignment, or null."),
+});
+
+export const agentView = agentSummary.extend({
+  swarmId: z.string().describe("Swarm id."),
+  swarm_id: z.string().describe("Swarm id (snake_case alias)."),
+  capabilities: z.array(z.string().describe("A capability.")).describe("What it can do; tasks route by these."),
+  capacity: z.number().int().describe("Assignments it may run at once."),
+  workload: z.number().min(0).describe("Running assignments ÷ capacity."),
+  cpu_usage: fractionOrNull("CPU share reported for the agent; null: not measured."),
+  memory_usage: z.number().nullable().describe("Memory reported for the agent; null: not measured."),
+  createdAt: z.number().int().describe("When it was spawned, ms since the epoch."),
+  age: z.number().int().describe("Seconds since it was spawned."),
+  lastActiveAt: msOrNull("Its last assignment activity or attach."),
+  runtime: agentRuntime,
+  performance: agentPerformance,
+  metadata: z.record(z.string(), z.unknown()).optional().describe("config, resources and lifecycle details (include_metadata)."),
+});
+
+export const topologyGraph = z
+  .object({
+    type: z.string().describe("The swarm's topology."),
+    nodes: z
+      .array(
+        z.object({
+          id: z.string().describe("Agent id."),
+          type: z.string().describe("Agent type."),
+          name: z.string().describe("Agent name."),
+          status: z.string().describe("Agent status."),
+        }),
+      )
+      .describe("Agents that are not terminated."),
+    edges: z
+      .array(z.object({ source: z.string().describe("Agent id."), target: z.string().describe("Agent id.") }))
+      .describe("mesh: every pair; star: hub to each other; ring: a cycle in spawn order; hierarchical: coordinator → one lead per type → the rest of that type."),
+  })
+  .describe("The topology as a graph.");

@@ -1,0 +1,66 @@
+import type { Database } from "better-sqlite3";
+import type { Topology } from "../protocol/agent-types.js";
+import { Statements } from "./statements.js";
+
+export interface SwarmRow {
+  readonly id: string;
+  readonly name: string;
+  readonly topology: Topology;
+  readonly strategy: string;
+  readonly maxAgents: number;
+  readonly consensusThreshold: number;
+  readonly status: "active" | "destroyed";
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly destroyedAt: number | null;
+}
+
+const COLUMNS = `id, name, topology, strategy, max_agents AS maxAgents, consensus_threshold AS consensusThreshold,
+  status, created_at AS createdAt, updated_at AS updatedAt, destroyed_at AS destroyedAt`;
+
+export class SwarmRepo {
+  private readonly sql: Statements;
+
+  constructor(db: Database) {
+    this.sql = new Statements(db);
+  }
+
+  insert(s: Omit<SwarmRow, "updatedAt" | "destroyedAt">): void {
+    this.sql
+      .get(
+        `INSERT INTO swarms (id, name, topology, strategy, max_agents, consensus_threshold, status, created_at, updated_at)
+         VALUES (@id, @name, @topology, @strategy, @maxAgents, @consensusThreshold, @status, @createdAt, @createdAt)`,
+      )
+      .run(s);
+  }
+
+  get(id: string): SwarmRow | undefined {
+    return this.sql.get(`SELECT ${COLUMNS} FROM swarms WHERE id = ?`).get(id) as SwarmRow | undefined;
+  }
+
+  /** Newest first. */
+  list(status: "active" | "destroyed" | "all"): SwarmRow[] {
+    return (
+      status === "all"
+        ? this.sql.get(`SELECT ${COLUMNS} FROM swarms ORDER BY created_at DESC, id DESC`).all()
+        : this.sql.get(`SELECT ${COLUMNS} FROM swarms WHERE status = ? ORDER BY created_at DESC, id DESC`).all(status)
+    ) as SwarmRow[];
+  }
+
+  activeIds(): string[] {
+    return this.sql.get("SELECT id FROM swarms WHERE status = 'active' ORDER BY created_at, id").pluck().all() as string[];
+  }
+
+  /** How many swarms carry this name prefix, for default names. */
+  countAll(): number {
+    return this.sql.get("SELECT count(*) FROM swarms").pluck().get() as number;
+  }
+
+  setMaxAgents(id: string, maxAgents: number, now: number): void {
+    this.sql.get("UPDATE swarms SET max_agents = ?, updated_at = ? WHERE id = ?").run(maxAgents, now, id);
+  }
+
+  markDestroyed(id: string, now: number): void {
+    this.sql.get("UPDATE swarms SET status = 'destroyed', destroyed_at = ?, updated_at = ? WHERE id = ?").run(now, now, id);
+  }
+}

@@ -1,0 +1,70 @@
+import { canonicalAgentType } from "../protocol/agent-types.js";
+import { agentInbox, agentList, agentMessage, agentMetrics, agentSpawn, agentStatus, agentTerminate } from "../protocol/tools/agent.js";
+import type { AgentRow } from "../store/agent-repo.js";
+import { currentSwarm, spawnedView, type Domain } from "./domain.js";
+import { bind, missingArgument, type ToolBinding } from "./registry.js";
+
+const FILTERS: Record<string, (r: AgentRow) => boolean> = {
+  all: (r) => r.status !== "terminated",
+  active: (r) => r.status === "idle" || r.status === "busy",
+};
+
+export function agentTools(d: Domain): ToolBinding[] {
+  return [
+    bind(agentSpawn, (a, ctx) => {
+      const type = a.type ?? a.agentType;
+      if (type === undefined) throw missingArgument("agent_spawn", "type", "required (or agentType)");
+      const swarm = d.swarms.resolve(a.swarmId, ctx.session.currentSwarmId);
+      const row = d.agents.spawn(swarm, { type: canonicalAgentType(type), name: a.name, capabilities: a.capabilities, config: a.config, resources: a.resources });
+      return spawnedView(row);
+    }),
+    bind(agentList, (a, ctx) => {
+      const swarmId = a.swarmId === undefined ? currentSwarm(d, ctx.session) : d.swarms.require(a.swarmId).id;
+      const keep = FILTERS[a.filter] ?? ((r: AgentRow) => r.status === a.filter);
+      const agents = d.agents.views(d.agents.rows(swarmId).filter(keep), a.include_metadata);
+      return { swarmId: swarmId ?? null, agents, count: agents.length };
+    }),
+    bind(agentStatus, (a) => {
+      const row = d.agents.require(a.agentId);
+      const [view] = d.agents.views([row], true);
+      return {
+        ...(view as NonNullable<typeof view>),
+        activeAssignments: d.agents.activeAssignments(row.id).map((x) => ({
+          assignmentId: x.id,
+          taskId: x.taskId,
+          status: x.status,
+          progress: x.progress,
+          deadlineAt: x.deadlineAt,
+        })),
+        inbox: d.agents.inboxSize(row.id),
+        terminatedAt: row.terminatedAt,
+        terminationReason: row.terminationReason,
+      };
+    }),
+    bind(agentMetrics, (a, ctx) => {
+      const rows =
+        a.agentId !== undefined
+          ? [d.agents.require(a.agentId)]
+          : d.agents.rows(d.swarms.resolve(a.swarmId, ctx.session.currentSwarmId).id).filter((r) => r.status !== "terminated");
+      const agents = d.agents.metrics(rows);
+      return { agents, count: agents.length };
+    }),
+    bind(agentTerminate, (a) => {
+      const { requeued, at } = d.agents.terminate(a.agentId, a.reason ?? null);
+      return { agentId: a.agentId, status: "terminated" as const, reason: a.reason ?? null, requeuedAssignments: requeued, terminatedAt: at };
+    }),
+    bind(agentMessage, (a) => {
+      const m = d.agents.message(a.agentId, a.swarmId, a.message);
+      return { messageId: m.id, seq: m.seq, agentId: m.agentId, swarmId: m.swarmId, delivered: m.delivered, createdAt: m.createdAt };
+    }),
+    bind(agentInbox, (a) => {
+      const messages = d.agents.inbox(a.agentId, a.since, a.limit);
+      const last = messages[messages.length - 1];
+      return {
+        agentId: a.agentId,
+        messages: messages.map((m) => ({ messageId: m.id, seq: m.seq, message: m.body, createdAt: m.createdAt, deliveredAt: m.deliveredAt })),
+        nextSince: last?.id ?? a.since ?? null,
+      };
+    }),
+  ];
+}

@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { Test } from "tap";
+import { agentSpawn, swarmInit } from "../../src/protocol/tools/index.js";
+import type { LineClient } from "./client.js";
+import { callTool } from "./tools.js";
+
+const WORKER = fileURLToPath(new URL("../../scripts/example-worker.mjs", import.meta.url));
+
+export interface Worker {
+  readonly proc: ChildProcess;
+  readonly agentId: string;
+  /** What the worker printed on stderr. */
+  readonly log: string[];
+  /** Resolves when the worker has (re)attached `count` times in all. */
+  attached(count?: number): Promise<void>;
+}
+
+/** The example worker from scripts/, as a real process, working for `agentId` in shell mode. */
+export function startWorker(t: Test, port: number, agentId: string, extra: string[] = []): Worker {
+  const proc = spawn(process.execPath, [WORKER, "--agent", agentId, "--port", String(port), "--shell", ...extra], { stdio: ["ignore", "ignore", "pipe"] });
+  const log: string[] = [];
+  proc.stderr?.setEncoding("utf8").on("data", (d: string) => log.push(...d.split("\n").filter(Boolean)));
+  t.teardown(() => {
+    proc.kill("SIGKILL");
+  });
+  const attached = async (count = 1): Promise<void> => {
+    const deadline = Date.now() + 10_000;
+    while (log.filter((l) => l.includes("attached")).length < count) {
+      if (Date.now() > deadline) throw new Error(`worker for ${agentId} did not attach: ${log.join(" | ")}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return { proc, agentId, log, attached };
+}
+
+export interface Crew {
+  readonly swarmId: string;
+  readonly agents: Array<{ agentId: string; type: string; name: string; capabilities: string[] }>;
+  readonly workers: Worker[];
+}
+
+/** A swarm with agents of the given types, each with its own attached worker process. */
+export async function crew(
+  t: Test,
+  c: LineClient,
+  port: number,
+  members: Array<{ type: string; capabilities?: string[]; config?: Record<string, unknown> }>,
+  options: { topology?: "mesh" | "star" | "ring" | "hierarchical"; consensusThreshold?: number; workerArgs?: string[] } = {},
+): Promise<Crew> {
+  const swarm = await callTool(t, c, swarmInit, {
+    topology: options.topology ?? "mesh",
+    maxAgents: Math.max(8, members.length),
+    ...(options.consensusThreshold === undefined ? {} : { config: { consensusThreshold: options.consensusThreshold } }),
+  });
+  const agents = [];
+  for (const m of members) {
+    const a = await callTool(t, c, agentSpawn, { type: m.type as "coder", swarmId: swarm.swarmId, capabilities: m.capabilities, config: m.config });
+    agents.push(a);
+  }
+  const workers = agents.map((a) => startWorker(t, port, a.agentId, options.workerArgs));
+  await Promise.all(workers.map((w) => w.attached()));
+  return { swarmId: swarm.swarmId, agents, workers };
+}
