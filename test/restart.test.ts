@@ -1,4 +1,3 @@
-import { createServer } from "node:net";
 import { join } from "node:path";
 import t, { type Test } from "tap";
 import {
@@ -13,19 +12,10 @@ import {
   taskWait,
 } from "../src/protocol/tools/index.js";
 import { LineClient } from "./helpers/client.js";
-import { tempDir } from "./helpers/daemon.js";
+import { freePort, tempDir } from "./helpers/daemon.js";
 import { spawnListening } from "./helpers/spawn.js";
 import { callTool } from "./helpers/tools.js";
 import { startWorker } from "./helpers/workers.js";
-
-/** A port nothing listens on right now, so a restarted daemon can come back on the same one. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 async function connect(t: Test, port: number): Promise<LineClient> {
   const c = await LineClient.connect(port);

@@ -14,15 +14,15 @@ export interface ToolAnnotations {
  * client (typed helpers). Inputs are plain objects so that they convert to JSON Schema faithfully; forms that real
  * clients send differently (COMPAT.md) are extra optional properties normalised by the tool's handler.
  */
-export interface ToolContract<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
-  readonly name: string;
+export interface ToolContract<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject, N extends string = string> {
+  readonly name: N;
   readonly description: string;
   readonly input: I;
   readonly output: O;
   readonly annotations: ToolAnnotations;
 }
 
-export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(contract: ToolContract<I, O>): ToolContract<I, O> {
+export function defineTool<const N extends string, I extends z.ZodObject, O extends z.ZodObject>(contract: ToolContract<I, O, N>): ToolContract<I, O, N> {
   return contract;
 }
 

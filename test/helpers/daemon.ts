@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -54,4 +55,13 @@ export async function startDaemon(
   await daemon.start();
   t.teardown(() => daemon.close());
   return { daemon, port: daemon.address?.port as number, config: command.config, dir, logs: lines };
+}
+
+/** A port nothing listens on right now, so a daemon can be started (or restarted) on a known port. */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await new Promise((r) => server.once("listening", r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
 }

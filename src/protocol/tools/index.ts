@@ -43,7 +43,7 @@ export {
 };
 
 /** Every tool swarmd serves, in the order tools/list returns them. */
-export const toolContracts: readonly ToolContract[] = [
+export const toolContracts = [
   serverInfo,
   swarmInit,
   swarmStatus,
@@ -76,4 +76,8 @@ export const toolContracts: readonly ToolContract[] = [
   memorySearch,
   memoryStats,
   memoryUsage,
-];
+] as const satisfies readonly ToolContract[];
+
+/** Each tool's contract by name: `ToolMap["swarm_init"]`. */
+export type ToolMap = { [C in (typeof toolContracts)[number] as C["name"]]: C };
+export type ToolName = keyof ToolMap;

@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+import { ClientError, RpcError, SwarmClient } from "../client/index.js";
+import { VERSION } from "../version.js";
+import { parseArgs, type OptionSpec } from "./args.js";
+import { commands, type Command } from "./commands.js";
+import { UsageError } from "./format.js";
+
+/** Exit codes: 0 success, 1 the server said no (or a task failed), 2 usage, 3 no connection or no reply in time. */
+const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
+
+const GLOBAL: Record<string, OptionSpec> = {
+  host: { value: "host", help: "Daemon host (MCP_HOST, default 127.0.0.1)" },
+  port: { value: "port", help: "Daemon port (MCP_TCP_PORT, default 9500)" },
+  timeout: { value: "seconds", help: "Give up on a reply after this long (default 30)" },
+  json: { help: "Print the raw payload as JSON (for scripts)" },
+  help: { help: "Show help" },
+};
+
+function usage(command?: Command): string {
+  const optionLines = (spec: Record<string, OptionSpec>): string =>
+    Object.entries(spec)
+      .map(([name, o]) => `  --${name}${o.value ? ` <${o.value}>` : ""}`.padEnd(28) + o.help)
+      .join("\n");
+  if (command !== undefined) {
+    return `Usage: swarmctl ${command.usage}\n\n${command.summary}.\n${command.options ? `\nOptions:\n${optionLines(command.options)}\n` : ""}\nGlobal options:\n${optionLines(GLOBAL)}\n`;
+  }
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return `swarmctl ${VERSION} — command line for swarmd
+
+Usage: swarmctl [global options] <command> [arguments]
+
+Commands:
+${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join("\n")}
+
+Global options:
+${optionLines(GLOBAL)}
+  -V, --version              Print the version
+
+Run "swarmctl <command> --help" for a command's arguments.
+`;
+}
+
+/** The command named by the leading words of argv (longest match: "swarm init" before "swarm"). */
+function findCommand(words: readonly string[]): { command: Command; rest: string[] } | undefined {
+  for (const length of [2, 1]) {
+    const name = words.slice(0, length).join(" ");
+    const command = commands.find((c) => c.name === name);
+    if (command) return { command, rest: words.slice(length) };
+  }
+  return undefined;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const firstWord = argv.findIndex((a, i) => !a.startsWith("-") && !(i > 0 && GLOBAL[(argv[i - 1] as string).replace(/^--/, "")]?.value));
+  const found = firstWord === -1 ? undefined : findCommand(argv.slice(firstWord));
+  if (found === undefined) {
+    const asked = argv.slice(firstWord === -1 ? argv.length : firstWord).join(" ");
+    if (argv.includes("-V") || argv.includes("--version")) {
+      process.stdout.write(`swarmctl ${VERSION}\n`);
+      return EXIT.ok;
+    }
+    if (argv.length === 0 || argv.includes("--help") || argv.includes("-h")) {
+      process.stdout.write(usage());
+      return EXIT.ok;
+    }
+    process.stderr.write(`swarmctl: unknown command "${asked}" (see swarmctl --help)\n`);
+    return EXIT.usage;
+  }
+  const { command } = found;
+  let parsed;
+  try {
+    parsed = parseArgs([...argv.slice(0, firstWord), ...found.rest], { ...GLOBAL, ...(command.options ?? {}) });
+  } catch (err) {
+    process.stderr.write(`swarmctl: ${(err as Error).message}\n${usage(command)}`);
+    return EXIT.usage;
+  }
+  if (parsed.options.has("help") || found.rest.includes("-h")) {
+    process.stdout.write(usage(command));
+    return EXIT.ok;
+  }
+  const text = (name: string): string | undefined => {
+    const v = parsed.options.get(name);
+    return typeof v === "string" ? v : undefined;
+  };
+  const port = text("port");
+  const timeout = text("timeout");
+  const json = parsed.options.has("json");
+  const client = new SwarmClient({
+    ...(text("host") ? { host: text("host") } : {}),
+    ...(port ? { port: Number(port) } : {}),
+    ...(timeout ? { requestTimeoutMs: Number(timeout) * 1000 } : {}),
+    poolMin: 0,
+    poolSize: 1,
+    keepaliveMs: 0,
+    retryAttempts: 0,
+    acquireTimeoutMs: 2000,
+    clientInfo: { name: "swarmctl", version: VERSION },
+  });
+  try {
+    return await command.run({
+      client,
+      args: parsed.positionals,
+      opt: text,
+      flag: (name) => parsed.options.get(name) === true,
+      json,
+      print: (data, human) => process.stdout.write(json ? JSON.stringify(data) + "\n" : human()),
+    });
+  } catch (err) {
+    return report(err, command);
+  } finally {
+    await client.close();
+  }
+}
+
+/** One line on stderr that says what happened, and the exit code that goes with it. */
+function report(err: unknown, command: Command): number {
+  if (err instanceof UsageError) {
+    process.stderr.write(`swarmctl: ${err.message}\nUsage: swarmctl ${command.usage}\n`);
+    return EXIT.usage;
+  }
+  if (err instanceof RpcError) {
+    const reason = typeof err.data?.reason === "string" ? `, ${err.data.reason}` : "";
+    process.stderr.write(`swarmctl: ${err.message} (${err.codeName ?? "error"} ${err.code}${reason})\n`);
+    return EXIT.refused;
+  }
+  if (err instanceof ClientError) {
+    process.stderr.write(`swarmctl: ${err.message}\n`);
+    return EXIT.unreachable;
+  }
+  process.stderr.write(`swarmctl: ${(err as Error)?.message ?? String(err)}\n`);
+  return EXIT.refused;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`swarmctl: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(EXIT.refused);
+  },
+);

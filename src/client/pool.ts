@@ -1,0 +1,139 @@
+import genericPool, { type Factory, type Options, type Pool } from "generic-pool";
+import pRetry from "p-retry";
+import { ClientConnection, type NotificationHandler } from "./connection.js";
+import { ClientError } from "./errors.js";
+import type { ResolvedClientOptions } from "./options.js";
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface PooledResource {
+  readonly obj: ClientConnection;
+  readonly lastIdleTime: number;
+}
+
+/**
+ * What the pool evicts on each run: connections that died on their own (keepalive, server gone) — generic-pool then
+ * refills its minimum at once — and connections idle for idleTimeoutMs while more than the minimum are free. (The
+ * default evictor would also close the minimum's connections after their idle timeout and reopen them.)
+ */
+class ConnectionEvictor {
+  evict(config: { softIdleTimeoutMillis: number; min: number }, resource: PooledResource, available: number): boolean {
+    if (!resource.obj.alive) return true;
+    return Date.now() - resource.lastIdleTime > config.softIdleTimeoutMillis && available > config.min;
+  }
+}
+
+/** generic-pool's Pool built with our evictor (its typings do not declare the constructor). */
+function createPool(factory: Factory<ClientConnection>, options: Options): Pool<ClientConnection> {
+  const { Pool: PoolClass, Deque, PriorityQueue } = genericPool as unknown as {
+    Pool: new (evictor: unknown, deque: unknown, queue: unknown, f: Factory<ClientConnection>, o: Options) => Pool<ClientConnection>;
+    Deque: unknown;
+    PriorityQueue: unknown;
+  };
+  return new PoolClass(ConnectionEvictor, Deque, PriorityQueue, factory, options);
+}
+
+/**
+ * Connections from generic-pool: `poolMin` kept open, `poolSize` at most, validated on borrow, idle ones above the
+ * minimum evicted. A connection is lent only while a request is written to it, so many calls share it; one carrying
+ * `maxInFlightPerConnection` calls is held back until some finish, which makes the pool open more.
+ */
+export class ConnectionPool {
+  private readonly pool: Pool<ClientConnection>;
+  private lastCreateError: Error | undefined;
+  private failures = 0;
+
+  constructor(
+    private readonly options: ResolvedClientOptions,
+    onNotification: NotificationHandler,
+  ) {
+    this.pool = createPool(
+      {
+        create: () => this.create(onNotification),
+        destroy: async (conn) => {
+          // Calls in flight may finish first (the pool hands a connection out while it multiplexes).
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([conn.settled(), new Promise((resolve) => (timer = setTimeout(resolve, options.requestTimeoutMs || 30_000)))]);
+          clearTimeout(timer);
+          conn.destroy(new ClientError("CLIENT_CLOSED", "The pool closed this connection."));
+        },
+        validate: async (conn) => conn.alive,
+      },
+      {
+        max: options.poolSize,
+        min: options.poolMin,
+        testOnBorrow: true,
+        acquireTimeoutMillis: options.acquireTimeoutMs,
+        // Often enough that a dead connection is replaced within a second or a keepalive period.
+        evictionRunIntervalMillis: Math.min(1_000, options.idleTimeoutMs, options.keepaliveMs || Infinity),
+        numTestsPerEvictionRun: options.poolSize,
+        softIdleTimeoutMillis: options.idleTimeoutMs,
+        autostart: options.poolMin > 0,
+      },
+    );
+    this.pool.on("factoryCreateError", (err) => {
+      this.lastCreateError = err instanceof Error ? err : new Error(String(err));
+    });
+  }
+
+  /** Connections open or being opened, lent or not. */
+  get size(): number {
+    return this.pool.size;
+  }
+
+  /** Runs `send` on a pooled connection; `send` must write its request synchronously and return the reply's promise. */
+  async use<T>(send: (conn: ClientConnection) => Promise<T>): Promise<T> {
+    const started = Date.now();
+    let conn: ClientConnection;
+    try {
+      conn = await this.pool.acquire();
+    } catch (err) {
+      const cause = this.lastCreateError;
+      if (cause !== undefined && this.failures > 0) {
+        throw new ClientError("CONNECT_FAILED", `No connection within ${Date.now() - started} ms: ${cause.message}`, { cause });
+      }
+      throw new ClientError("POOL_TIMEOUT", `No pooled connection became free within ${this.options.acquireTimeoutMs} ms.`, { cause: err });
+    }
+    const reply = send(conn);
+    this.lend(conn);
+    return reply;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.drain();
+    await this.pool.clear();
+  }
+
+  /** Back to the pool at once, or once its calls in flight drop to half the limit. */
+  private lend(conn: ClientConnection): void {
+    const limit = this.options.maxInFlightPerConnection;
+    if (conn.inFlight < limit) {
+      void this.pool.release(conn);
+      return;
+    }
+    void conn.whenBelow(Math.ceil(limit / 2)).then(() => this.pool.release(conn));
+  }
+
+  /**
+   * Connecting is retried with p-retry (exponential backoff with jitter); when a whole round fails, the next one waits
+   * min(2^failures × 50, 2000) ms plus jitter, as node-redis reconnects, so a client started before its server
+   * backs off until the server appears.
+   */
+  private async create(onNotification: NotificationHandler): Promise<ClientConnection> {
+    if (this.failures > 0) await sleep(Math.min(2 ** this.failures * 50, 2000) + Math.random() * 50);
+    try {
+      const conn = await pRetry(() => ClientConnection.open(this.options, onNotification), {
+        retries: this.options.retryAttempts,
+        minTimeout: this.options.retryDelayMs,
+        factor: 2,
+        randomize: true,
+      });
+      this.failures = 0;
+      this.lastCreateError = undefined;
+      return conn;
+    } catch (err) {
+      this.failures++;
+      throw err;
+    }
+  }
+}

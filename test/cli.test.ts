@@ -1,0 +1,114 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import t from "tap";
+import { startDaemon } from "./helpers/daemon.js";
+import { startWorker } from "./helpers/workers.js";
+
+const SWARMCTL = fileURLToPath(new URL("../dist/src/cli/swarmctl.js", import.meta.url));
+const { port } = await startDaemon(t);
+
+/** Runs the real binary (asynchronously: the daemon answering it runs in this process). */
+function swarmctl(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [SWARMCTL, "--port", String(port), ...args], { env: { PATH: process.env.PATH ?? "" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+t.test("help: every command is listed, each has its own --help, mistakes are usage errors (exit 2)", async (t) => {
+  const help = await swarmctl("--help");
+  t.equal(help.code, 0);
+  for (const c of ["ping", "info", "tools", "call", "swarm init", "swarm status", "agent spawn", "task run", "memory get", "memory search"]) t.match(help.stdout, c);
+  const sub = await swarmctl("task", "run", "--help");
+  t.same([sub.code, sub.stdout.split("\n")[0]], [0, 'Usage: swarmctl task run "<description>" [--swarm id] [--caps a,b] [--priority p] [--parallel n] [--timeout s] [--wait]']);
+  t.match(sub.stdout, /--wait/);
+  const unknown = await swarmctl("frobnicate");
+  t.same([unknown.code, unknown.stderr], [2, 'swarmctl: unknown command "frobnicate" (see swarmctl --help)\n']);
+  const missing = await swarmctl("memory", "get");
+  t.equal(missing.code, 2);
+  t.match(missing.stderr, /^swarmctl: missing key\n/);
+  const badOption = await swarmctl("ping", "--bogus");
+  t.equal(badOption.code, 2);
+  t.match((await swarmctl("--version")).stdout, /^swarmctl \d+\.\d+\.\d+/);
+});
+
+t.test("ping, info and tools", async (t) => {
+  const ping = await swarmctl("ping");
+  t.same([ping.code, /^PONG \(\d+\.\d ms\)\n$/.test(ping.stdout)], [0, true]);
+  const json = JSON.parse((await swarmctl("ping", "--json")).stdout);
+  t.same([json.status, typeof json.latencyMs], ["ok", "number"]);
+  const info = await swarmctl("info");
+  t.match(info.stdout, /^name: swarmd$/m);
+  t.match(info.stdout, /^connections\.open: \d+$/m);
+  const tools = await swarmctl("tools");
+  t.match(tools.stdout, /^NAME\s+HINTS\s+DESCRIPTION/);
+  t.match(tools.stdout, /memory_retrieve\s+read-only,idempotent/);
+});
+
+t.test("the daily work: swarms, agents, tasks that run, memory", async (t) => {
+  const swarmId = (await swarmctl("swarm", "init", "--topology", "star", "--max-agents", "4")).stdout.trim();
+  t.match(swarmId, /^swarm_\d+_[0-9a-z]{9}$/);
+  const agentId = (await swarmctl("agent", "spawn", "coder", "--swarm", swarmId, "--name", "builder")).stdout.trim();
+  t.match(agentId, /^agent_/);
+  const agents = await swarmctl("agent", "list", "--swarm", swarmId);
+  t.match(agents.stdout, new RegExp(`^${agentId}\\s+builder\\s+coder\\s+idle`, "m"));
+  const status = await swarmctl("swarm", "status", swarmId);
+  t.match(status.stdout, /^topology: star$/m);
+  const list = JSON.parse((await swarmctl("swarm", "list", "--json")).stdout);
+  t.ok(list.swarms.some((s: { swarmId: string }) => s.swarmId === swarmId));
+
+  await startWorker(t, port, agentId).attached();
+  const run = await swarmctl("task", "run", "echo built by $SWARMD_AGENT_ID", "--swarm", swarmId, "--caps", "code", "--wait");
+  t.equal(run.code, 0, run.stderr);
+  t.match(run.stdout, new RegExp(`^task_\\d+_[0-9a-z]{6} completed\\n`));
+  t.match(run.stdout, `"stdout": "built by ${agentId}\\n"`);
+  const failing = await swarmctl("task", "run", "exit 4", "--swarm", swarmId, "--wait");
+  t.equal(failing.code, 1, "a failed task exits 1");
+  t.match(failing.stdout, / failed\n/);
+  const taskId = (await swarmctl("task", "run", "echo later", "--swarm", swarmId)).stdout.split(" ")[0] as string;
+  const results = JSON.parse((await swarmctl("task", "results", taskId, "--json")).stdout);
+  t.equal(results.taskId, taskId);
+
+  t.same((await swarmctl("memory", "set", "greeting", "hello world", "--ttl", "60")).stdout, "OK (version 1)\n");
+  t.same((await swarmctl("memory", "get", "greeting")).stdout, '"hello world"\n');
+  await swarmctl("memory", "set", "count", "42");
+  t.same(JSON.parse((await swarmctl("memory", "get", "count", "--json")).stdout).value, 42, "values that parse as JSON are JSON");
+  t.match((await swarmctl("memory", "search", "gree*")).stdout, /default\s+greeting\s+"hello world"/);
+  t.same((await swarmctl("memory", "del", "greeting")).stdout, "1\n");
+  const gone = await swarmctl("memory", "get", "greeting");
+  t.same([gone.code, gone.stdout], [1, "(nil)\n"]);
+
+  t.match((await swarmctl("agent", "terminate", agentId, "--reason", "done")).stdout, /terminated/);
+  t.match((await swarmctl("swarm", "destroy", swarmId)).stdout, `${swarmId} destroyed`);
+});
+
+t.test("call: any tool with key=value arguments or one JSON object", async (t) => {
+  const kv = await swarmctl("call", "memory_store", "key=cli", "value=[1,2]", "ttl=30");
+  t.equal(kv.code, 0);
+  t.equal(JSON.parse(kv.stdout).size, 5);
+  const json = await swarmctl("call", "memory_retrieve", "--json", '{"key":"cli"}');
+  t.same(JSON.parse(json.stdout).value, [1, 2]);
+  const bad = await swarmctl("call", "memory_store", "novalue");
+  t.equal(bad.code, 2);
+});
+
+t.test("errors: one readable line, exit 1 when the server refused, 3 when it cannot be reached", async (t) => {
+  const refused = await swarmctl("agent", "spawn", "wizard");
+  t.equal(refused.code, 1);
+  t.match(refused.stderr, /^swarmctl: Invalid arguments for agent_spawn: type: .* \(INVALID_PARAMS -32602, invalid_arguments\)\n$/);
+  t.equal(refused.stderr.split("\n").length, 2, "one line");
+  const notFound = await swarmctl("swarm", "destroy", "swarm_0_nothing");
+  t.match(notFound.stderr, /\(SWARM_ERROR -32002, not_found\)/);
+  const unreachable = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [SWARMCTL, "--port", "1", "ping"]);
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("close", (code) => resolve({ code, stderr }));
+  });
+  t.equal(unreachable.code, 3);
+  t.match(unreachable.stderr, /^swarmctl: No connection within \d+ ms: Cannot connect to 127\.0\.0\.1:1: connect ECONNREFUSED/);
+});
