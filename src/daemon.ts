@@ -1,16 +1,20 @@
+import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { Readable, Writable } from "node:stream";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config/settings.js";
 import type { Logger } from "./log.js";
 import { mcpMethods } from "./rpc/methods.js";
+import { Authenticator } from "./rpc/auth.js";
 import { RpcServer } from "./rpc/server.js";
+import type { Session } from "./rpc/session.js";
 import { createManagers, type Managers } from "./managers.js";
 import { openStore, type Store } from "./store/db.js";
 import { allTools } from "./tools/index.js";
+import { SwarmGate } from "./tools/gate.js";
 import { ToolRegistry } from "./tools/registry.js";
 import { stdioConnection } from "./transport/stdio.js";
-import { TcpTransport } from "./transport/tcp.js";
+import { TcpTransport, type TlsFiles } from "./transport/tcp.js";
 import { VERSION } from "./version.js";
 
 export interface DaemonOptions {
@@ -64,7 +68,9 @@ export class Daemon {
         domain: { ...managers, limits: { maxAgents: config.maxAgents, agentTimeoutMs: config.agentTimeoutMs } },
       }),
       config.toolsPageSize,
+      new SwarmGate(config.swarmConcurrency),
     );
+    const authenticator = new Authenticator(config.authTokens);
     const rpc: RpcServer = (this.rpc = new RpcServer({
       methods: mcpMethods({
         tools,
@@ -74,25 +80,44 @@ export class Daemon {
       }),
       maxMessageBytes: config.maxMessageBytes,
       batchMaxItems: config.batchMaxItems,
+      maxInflight: config.maxInflight,
+      maxConnections: config.maxConnections,
+      guard: {
+        rateLimit: config.rateLimit,
+        rateBurst: config.rateBurst,
+        authenticator,
+        toolHints: (name) => tools.contract(name)?.annotations,
+      },
       log,
     }));
 
     managers.engine.recover();
     managers.memory.sweeper.start(config.memorySweepIntervalMs);
 
+    const limits = { maxMessageBytes: config.maxMessageBytes, outputSoftLimit: config.outputSoftLimit, outputHardLimit: config.outputHardLimit };
     if (config.stdio) {
       const { input, output } = this.options.stdio ?? { input: process.stdin, output: process.stdout };
-      const session = rpc.attach(stdioConnection(input, output, config.maxMessageBytes));
+      const session = rpc.attach(stdioConnection(input, output, limits)) as Session;
       this.stdioClosed = session.closed$;
       log.info({ db: store.path, version: VERSION }, "swarmd serving MCP on stdio");
       return;
     }
-    const tcp = (this.tcp = new TcpTransport(
-      { host: config.bind, port: config.port, maxMessageBytes: config.maxMessageBytes, idleTimeoutMs: config.idleTimeoutMs },
-      (conn) => rpc.attach(conn),
-    ));
+    const tls = readTlsFiles(config);
+    const tcp = (this.tcp = new TcpTransport({ host: config.bind, port: config.port, idleTimeoutMs: config.idleTimeoutMs, tls, ...limits }, (conn) => {
+      rpc.attach(conn);
+    }));
     this.address = await tcp.listen();
-    log.info({ address: this.address.address, port: this.address.port, db: store.path, version: VERSION }, "swarmd listening");
+    log.info(
+      {
+        address: this.address.address,
+        port: this.address.port,
+        db: store.path,
+        version: VERSION,
+        tls: tls === undefined ? false : tls.ca === undefined ? "server" : "mutual",
+        auth: authenticator.enabled ? `${config.authTokens.length} tokens` : "off",
+      },
+      "swarmd listening",
+    );
   }
 
   /** Idempotent: every caller gets the same shutdown. */
@@ -109,6 +134,23 @@ export class Daemon {
     await step(log, "close database", () => this.store?.close());
     log.info("swarmd stopped");
   }
+}
+
+/** The TLS files named in the configuration; a file that cannot be read stops the start with its name. */
+function readTlsFiles(config: Config): TlsFiles | undefined {
+  if (config.tlsCert === undefined || config.tlsKey === undefined) return undefined;
+  const read = (path: string, what: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`cannot read the TLS ${what} ${path}: ${(err as Error).message}`);
+    }
+  };
+  return {
+    cert: read(config.tlsCert, "certificate (SWARMD_TLS_CERT)"),
+    key: read(config.tlsKey, "key (SWARMD_TLS_KEY)"),
+    ca: config.tlsCa === undefined ? undefined : read(config.tlsCa, "CA (SWARMD_TLS_CA)"),
+  };
 }
 
 /** Each shutdown step runs even if an earlier one failed. */

@@ -11,7 +11,7 @@ import {
   agentTerminate,
   swarmInit,
 } from "../src/protocol/tools/index.js";
-import { LineClient } from "./helpers/client.js";
+import { LineClient } from "../scripts/line-client.js";
 import { startDaemon } from "./helpers/daemon.js";
 import { callTool, checkResult, toolError } from "./helpers/tools.js";
 

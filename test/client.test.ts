@@ -4,7 +4,7 @@ import { join } from "node:path";
 import t, { type Test } from "tap";
 import { ClientError, RpcError, SwarmClient } from "../src/client/index.js";
 import { resolveClientOptions } from "../src/client/options.js";
-import { LineClient } from "./helpers/client.js";
+import { LineClient } from "../scripts/line-client.js";
 import { freePort, startDaemon, tempDir } from "./helpers/daemon.js";
 import { spawnListening } from "./helpers/spawn.js";
 

@@ -26,7 +26,7 @@ t.test("defaults match the protocol document and DESIGN §4", async (t) => {
 });
 
 t.test("environment names from the protocol document and SWARMD_*; flags win over the environment", async (t) => {
-  const env = { MCP_TCP_PORT: "9600", MCP_LOG_LEVEL: "debug", MCP_LOG_FILE: "/tmp/x.log", SWARMD_BIND: "0.0.0.0", SWARMD_DB: "/tmp/a.db" };
+  const env = { MCP_TCP_PORT: "9600", MCP_LOG_LEVEL: "debug", MCP_LOG_FILE: "/tmp/x.log", SWARMD_BIND: "0.0.0.0", SWARMD_DB: "/tmp/a.db", SWARMD_PROTECTED: "0" };
   const fromEnv = run([], env);
   t.same([fromEnv.port, fromEnv.logLevel, fromEnv.logFile, fromEnv.bind, fromEnv.db], [9600, "debug", "/tmp/x.log", "0.0.0.0", "/tmp/a.db"]);
   const fromFlags = run(["--port", "9700", "--bind=::1", "--db", "rel.db", "--log-level", "warn", "--stdio"], env);

@@ -1,5 +1,5 @@
 import t, { type Test } from "tap";
-import { LineClient } from "./helpers/client.js";
+import { LineClient } from "../scripts/line-client.js";
 import { startDaemon } from "./helpers/daemon.js";
 
 // The JSON-RPC 2.0 specification's example exchanges (§7), adapted to swarmd's methods, over a real socket.

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
 import t from "tap";
-import { LineClient } from "./helpers/client.js";
+import { LineClient } from "../scripts/line-client.js";
 import { tempDir } from "./helpers/daemon.js";
 import { sleeps, startRpc } from "./helpers/rpc.js";
 import { spawnDaemon, spawnListening, waitForLog } from "./helpers/spawn.js";

@@ -1,5 +1,5 @@
 import t, { type Test } from "tap";
-import { LineClient } from "./helpers/client.js";
+import { LineClient } from "../scripts/line-client.js";
 import { startDaemon } from "./helpers/daemon.js";
 import { toolContracts } from "../src/protocol/tools/index.js";
 import { SUPPORTED_PROTOCOL_VERSIONS } from "../src/protocol/mcp.js";

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import t from "tap";
 import { memoryStats } from "../src/protocol/tools/index.js";
-import { LineClient } from "./helpers/client.js";
+import { LineClient } from "../scripts/line-client.js";
 import { ManualClock } from "./helpers/clock.js";
 import { startDaemon, tempDir } from "./helpers/daemon.js";
 import { spawnListening } from "./helpers/spawn.js";

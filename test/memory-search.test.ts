@@ -5,7 +5,7 @@ import { literalPrefix, prefixRange } from "../src/memory/pattern.js";
 import { memoryList, memorySearch, memoryStore, memoryUsage } from "../src/protocol/tools/index.js";
 import { openStore } from "../src/store/db.js";
 import { MemoryRepo } from "../src/store/memory-repo.js";
-import { LineClient } from "./helpers/client.js";
+import { LineClient } from "../scripts/line-client.js";
 import { startDaemon, tempDir } from "./helpers/daemon.js";
 import { callTool, toolError } from "./helpers/tools.js";
 

@@ -7,7 +7,7 @@ import {
   memoryStats,
   memoryStore,
 } from "../src/protocol/tools/index.js";
-import { LineClient } from "./helpers/client.js";
+import { LineClient } from "../scripts/line-client.js";
 import { ManualClock } from "./helpers/clock.js";
 import { startDaemon } from "./helpers/daemon.js";
 import { callTool, toolError } from "./helpers/tools.js";

@@ -11,7 +11,7 @@ import {
   taskStatus,
   taskWait,
 } from "../src/protocol/tools/index.js";
-import { LineClient } from "./helpers/client.js";
+import { LineClient } from "../scripts/line-client.js";
 import { freePort, tempDir } from "./helpers/daemon.js";
 import { spawnListening } from "./helpers/spawn.js";
 import { callTool } from "./helpers/tools.js";

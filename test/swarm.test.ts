@@ -1,7 +1,7 @@
 import t, { type Test } from "tap";
 import { agentList, agentSpawn, agentTerminate, swarmDestroy, swarmInit, swarmList, swarmScale, swarmStatus } from "../src/protocol/tools/index.js";
 import { coordinationLayers, topologyEdges } from "../src/swarm/topology.js";
-import { LineClient } from "./helpers/client.js";
+import { LineClient } from "../scripts/line-client.js";
 import { startDaemon } from "./helpers/daemon.js";
 import { callTool, toolError } from "./helpers/tools.js";
 

@@ -1,6 +1,6 @@
 import t, { type Test } from "tap";
 import { agentAttach, agentMetrics, agentTerminate, swarmDestroy, swarmInit, taskCancel, taskOrchestrate, taskStatus, taskWait } from "../src/protocol/tools/index.js";
-import { LineClient } from "./helpers/client.js";
+import { LineClient } from "../scripts/line-client.js";
 import { startDaemon } from "./helpers/daemon.js";
 import { callTool, toolError } from "./helpers/tools.js";
 import { crew } from "./helpers/workers.js";

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import t, { type Test } from "tap";
-import { LineClient } from "./helpers/client.js";
+import { LineClient } from "../scripts/line-client.js";
 import { startDaemon } from "./helpers/daemon.js";
 import { sleeps, startRpc } from "./helpers/rpc.js";
 

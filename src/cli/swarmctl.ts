@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from "node:fs";
 import { ClientError, RpcError, SwarmClient } from "../client/index.js";
 import { VERSION } from "../version.js";
 import { parseArgs, type OptionSpec } from "./args.js";
@@ -12,6 +13,12 @@ const GLOBAL: Record<string, OptionSpec> = {
   host: { value: "host", help: "Daemon host (MCP_HOST, default 127.0.0.1)" },
   port: { value: "port", help: "Daemon port (MCP_TCP_PORT, default 9500)" },
   timeout: { value: "seconds", help: "Give up on a reply after this long (default 30)" },
+  token: { value: "token", help: "Access token when the daemon requires one (SWARMD_TOKEN)" },
+  tls: { help: "Connect with TLS (the system's trusted CAs)" },
+  "tls-ca": { value: "file", help: "Trust this CA (PEM); implies --tls" },
+  "tls-cert": { value: "file", help: "Client certificate (PEM) for daemons that require one" },
+  "tls-key": { value: "file", help: "The client certificate's key (PEM)" },
+  "tls-insecure": { help: "Do not verify the daemon's certificate (testing only)" },
   json: { help: "Print the raw payload as JSON (for scripts)" },
   help: { help: "Show help" },
 };
@@ -85,8 +92,17 @@ async function main(argv: string[]): Promise<number> {
   const port = text("port");
   const timeout = text("timeout");
   const json = parsed.options.has("json");
+  let tls;
+  try {
+    tls = tlsOptions(parsed.options);
+  } catch (err) {
+    process.stderr.write(`swarmctl: ${(err as Error).message}\n`);
+    return EXIT.usage;
+  }
   const client = new SwarmClient({
     ...(text("host") ? { host: text("host") } : {}),
+    ...(text("token") ? { token: text("token") } : {}),
+    tls,
     ...(port ? { port: Number(port) } : {}),
     ...(timeout ? { requestTimeoutMs: Number(timeout) * 1000 } : {}),
     poolMin: 0,
@@ -110,6 +126,25 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await client.close();
   }
+}
+
+/** TLS settings from the --tls* options; files are read here so a wrong path is a usage error. */
+function tlsOptions(options: Map<string, string | true>) {
+  const file = (name: string): Buffer | undefined => {
+    const path = options.get(name);
+    if (typeof path !== "string") return undefined;
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`cannot read --${name} ${path}: ${(err as Error).message}`);
+    }
+  };
+  const ca = file("tls-ca");
+  const cert = file("tls-cert");
+  const key = file("tls-key");
+  const insecure = options.has("tls-insecure");
+  if (!options.has("tls") && !ca && !cert && !insecure) return false;
+  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(insecure ? { rejectUnauthorized: false } : {}) };
 }
 
 /** One line on stderr that says what happened, and the exit code that goes with it. */

@@ -1,4 +1,5 @@
 import { connect, type Socket } from "node:net";
+import { connect as connectTls } from "node:tls";
 import { LATEST_PROTOCOL_VERSION } from "../protocol/mcp.js";
 import { LineFramer } from "../transport/framing.js";
 import { ClientError, RpcError } from "./errors.js";
@@ -60,14 +61,18 @@ export class ClientConnection {
 
   /** Connects and performs the MCP initialize handshake. */
   static async open(options: ResolvedClientOptions, onNotification: NotificationHandler): Promise<ClientConnection> {
+    const tls = options.tls === true ? {} : options.tls === false ? undefined : options.tls;
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ host: options.host, port: options.port, noDelay: true });
+      const s = tls
+        ? connectTls({ host: options.host, port: options.port, servername: tls.servername ?? options.host, ...tls })
+        : connect({ host: options.host, port: options.port, noDelay: true });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new ClientError("CONNECT_FAILED", `No connection to ${options.host}:${options.port} within ${options.connectTimeoutMs} ms.`));
       }, options.connectTimeoutMs);
-      s.once("connect", () => {
+      s.once(tls ? "secureConnect" : "connect", () => {
         clearTimeout(timer);
+        s.setNoDelay(true);
         resolve(s);
       });
       s.once("error", (err) => {
@@ -79,7 +84,12 @@ export class ClientConnection {
     try {
       const init = (await conn.request(
         "initialize",
-        { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: options.clientInfo },
+        {
+          protocolVersion: LATEST_PROTOCOL_VERSION,
+          capabilities: {},
+          clientInfo: options.clientInfo,
+          ...(options.token === undefined ? {} : { _meta: { "swarmd/token": options.token } }),
+        },
         { timeoutMs: options.connectTimeoutMs },
       )) as { serverInfo?: { version?: string } };
       conn.serverVersion = init.serverInfo?.version;

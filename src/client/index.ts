@@ -24,8 +24,9 @@ const SAFE_METHODS = new Set(["ping", "tools/list", "initialize"]);
  * method per tool. `import { SwarmClient } from "swarmd/client"`.
  *
  * Retries: connecting backs off until the server appears (within acquireTimeoutMs); a call is sent again only if it
- * never reached the socket, or if the server marks its tool read-only or idempotent. A JSON-RPC error (RpcError) is an
- * answer and is never retried; a timeout fails fast.
+ * never reached the socket, if the server marks its tool read-only or idempotent, or if the server refused it for the
+ * rate (after the retryAfterMs it gave). Any other JSON-RPC error is an answer and is never retried; a timeout fails
+ * fast.
  */
 export class SwarmClient extends TypedTools {
   readonly options: ResolvedClientOptions;
@@ -91,7 +92,13 @@ export class SwarmClient extends TypedTools {
   }
 
   private async retryable(error: Error, method: string, params: unknown): Promise<boolean> {
-    if (this.closing || !(error instanceof ClientError) || error.code !== "CONNECTION_CLOSED") return false;
+    if (this.closing) return false;
+    // Refused for the rate before it ran: safe to send again once the server says so.
+    if (error instanceof RpcError && error.data?.reason === "rate_limited") {
+      await new Promise((resolve) => setTimeout(resolve, Number(error.data?.retryAfterMs) || this.options.retryDelayMs));
+      return true;
+    }
+    if (!(error instanceof ClientError) || error.code !== "CONNECTION_CLOSED") return false;
     if (!error.written || SAFE_METHODS.has(method)) return true;
     if (method !== "tools/call") return false;
     const tool = (params as { name?: unknown }).name;

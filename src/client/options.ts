@@ -27,6 +27,21 @@ export const clientOptionsSchema = z.object({
   /** A connection with this many calls in flight is not lent out again until some finish; the pool grows instead. */
   maxInFlightPerConnection: z.number().int().min(1).default(256),
   clientInfo: z.object({ name: z.string(), version: z.string() }).default({ name: "swarmd-client", version: "1" }),
+  /** Sent with the handshake when the daemon requires tokens (SWARMD_TOKEN). */
+  token: z.string().optional(),
+  /** TLS: true for the system's trust store, or the CA, client certificate and key (PEM text or Buffers). */
+  tls: z
+    .union([
+      z.boolean(),
+      z.object({
+        ca: z.union([z.string(), z.instanceof(Buffer)]).optional(),
+        cert: z.union([z.string(), z.instanceof(Buffer)]).optional(),
+        key: z.union([z.string(), z.instanceof(Buffer)]).optional(),
+        servername: z.string().optional(),
+        rejectUnauthorized: z.boolean().optional(),
+      }),
+    ])
+    .default(false),
 });
 
 export type ClientOptions = z.input<typeof clientOptionsSchema>;
@@ -49,6 +64,7 @@ export function resolveClientOptions(options: ClientOptions = {}, env: Readonly<
     retryAttempts: number(env.MCP_RETRY_ATTEMPTS),
     retryDelayMs: number(env.MCP_RETRY_DELAY),
     keepaliveMs: keepaliveSeconds === undefined ? undefined : keepaliveSeconds * 1000,
+    token: env.SWARMD_TOKEN || undefined,
   };
   const merged = Object.fromEntries(Object.entries({ ...fromEnv, ...options }).filter(([, v]) => v !== undefined));
   const resolved = clientOptionsSchema.parse(merged);

@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import { parseTokens } from "./protection.js";
 import { configSchema, settings, type Config, type SettingKey } from "./settings.js";
 
 export class ConfigError extends Error {
@@ -45,9 +48,46 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     const key = parsed.error.issues[0]?.path[0] as SettingKey;
     const s = settings[key];
     const source = fromFlags.has(key) ? s.flag : s.env;
-    throw new ConfigError(`${source} must be ${s.expect}, got "${raw[key]}"`);
+    const got = "secret" in s ? "" : `, got "${raw[key]}"`;
+    const detail = "secret" in s ? ` (${parsed.error.issues[0]?.message})` : "";
+    throw new ConfigError(`${source} must be ${s.expect}${got}${detail}`);
   }
-  return { kind: "run", config: Object.freeze(parsed.data) };
+  return { kind: "run", config: Object.freeze(checkTogether(parsed.data)) };
+}
+
+/** Rules that involve several settings; also reads the tokens file. */
+function checkTogether(config: Config): Config {
+  let authTokens = config.authTokens;
+  if (config.authTokensFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(config.authTokensFile, "utf8");
+    } catch (err) {
+      throw new ConfigError(`cannot read SWARMD_AUTH_TOKENS_FILE ${config.authTokensFile}: ${(err as Error).message}`);
+    }
+    try {
+      authTokens = [...authTokens, ...parseTokens(text)];
+    } catch (err) {
+      throw new ConfigError(`SWARMD_AUTH_TOKENS_FILE ${config.authTokensFile}: ${(err as Error).message}`);
+    }
+  }
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    throw new ConfigError("TLS needs both a certificate and its key (SWARMD_TLS_CERT and SWARMD_TLS_KEY)");
+  }
+  if (config.outputSoftLimit > config.outputHardLimit) {
+    throw new ConfigError("SWARMD_OUTPUT_SOFT_LIMIT must not exceed SWARMD_OUTPUT_HARD_LIMIT");
+  }
+  if (!config.stdio && config.protectedMode && authTokens.length === 0 && !isLoopback(config.bind)) {
+    throw new ConfigError(
+      `refusing to listen on ${config.bind} without authentication: configure tokens (SWARMD_AUTH_TOKENS or SWARMD_AUTH_TOKENS_FILE), or set SWARMD_PROTECTED=0 to accept the risk (e.g. inside a private Docker network)`,
+    );
+  }
+  return { ...config, authTokens };
+}
+
+function isLoopback(host: string): boolean {
+  if (host === "localhost" || host === "::1") return true;
+  return isIP(host) === 4 && host.startsWith("127.");
 }
 
 function isBoolean(key: SettingKey): boolean {

@@ -1,38 +1,12 @@
 import { resolve } from "node:path";
 import { z } from "zod";
+import { protectionSettings } from "./protection.js";
+import { MiB, flag, integer, logLevels, secondsAsMs, type SettingSpec } from "./spec.js";
 
 /**
- * Every daemon setting, declared once: where it comes from (environment name from the protocol document or
- * `SWARMD_*`, a flag), its zod schema with the default, and the help line. The schema, the `Config` type, the parser
- * and `swarmd --help` are all derived from this table.
+ * Every daemon setting, declared once (see SettingSpec). The schema, the `Config` type, the parser and
+ * `swarmd --help` are all derived from this table.
  */
-export interface SettingSpec {
-  readonly env: string;
-  readonly flag: string;
-  /** Placeholder for the value in --help; absent for boolean switches. */
-  readonly metavar?: string;
-  readonly schema: z.ZodType;
-  readonly help: string;
-  /** How the default reads in --help, with its unit. */
-  readonly shownDefault: string;
-  /** What a valid value looks like, for the one-line error. */
-  readonly expect: string;
-  readonly boolean?: true;
-}
-
-const MiB = 1024 * 1024;
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-/** Durations are given in seconds (fractions allowed), as `AGENT_TIMEOUT` is, and held in milliseconds. */
-const secondsAsMs = (defaultSeconds: number) =>
-  z.coerce
-    .number()
-    .min(0)
-    .max(24 * 3600 * 365)
-    .default(defaultSeconds)
-    .transform((s) => Math.round(s * 1000));
-const flag = () => z.stringbool();
-const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-
 export const settings = {
   port: {
     env: "MCP_TCP_PORT",
@@ -209,6 +183,7 @@ export const settings = {
     shownDefault: "1 s",
     expect: "a number of seconds > 0",
   },
+  ...protectionSettings,
 } as const satisfies Record<string, SettingSpec>;
 
 type Settings = typeof settings;

@@ -72,6 +72,9 @@ export interface MemoryStats {
 
 export const DEFAULT_NAMESPACE = "default";
 
+/** Value bytes after which a listing page ends early (nextCursor continues it). */
+const PAGE_VALUE_BYTES = 4 * 1024 * 1024;
+
 /** Rows per statistics slice: a few milliseconds of event-loop time. */
 const STATS_SLICE_ROWS = 10_000;
 
@@ -186,8 +189,15 @@ export class MemoryManager {
     return this.deps.writes.read(() => {
       // One row more than asked tells whether another page exists.
       const rows = this.deps.repo.scan({ ...query, now, namespace: req.namespace, after, limit: req.limit + 1 });
-      const more = rows.length > req.limit;
-      const entries = (more ? rows.slice(0, req.limit) : rows).map(toEntry);
+      // A page also ends once its values pass PAGE_VALUE_BYTES: a reply carries its payload about three times.
+      let count = Math.min(rows.length, req.limit);
+      let bytes = 0;
+      for (let i = 0; i < count; i++) {
+        bytes += query.withValues ? (rows[i] as MemoryRow).size : 0;
+        if (bytes > PAGE_VALUE_BYTES && i > 0) count = i;
+      }
+      const more = rows.length > count;
+      const entries = rows.slice(0, count).map(toEntry);
       const last = entries[entries.length - 1];
       return { entries, nextCursor: more && last ? encodeCursor(last.namespace, last.key) : null };
     });

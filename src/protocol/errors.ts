@@ -43,6 +43,7 @@ export const errorCodes = {
       invalid_arguments: "The tool's arguments failed validation.",
       unknown_tool: "tools/call named a tool that does not exist.",
       invalid_cursor: "The paging cursor was not issued by this server.",
+      too_deep: "A value is nested too deeply to be stored or processed.",
     },
   },
   INTERNAL_ERROR: {
@@ -55,7 +56,11 @@ export const errorCodes = {
     code: -32000,
     message: "Server error",
     description: "The server cannot serve the request in its current state.",
-    reasons: { shutting_down: "The daemon is shutting down and accepts no new requests." },
+    reasons: {
+      shutting_down: "The daemon is shutting down and accepts no new requests.",
+      unauthenticated: "Tokens are configured and this connection has not authenticated (or the token was wrong).",
+      forbidden: "The connection's token has too small a scope for this call.",
+    },
   },
   AGENT_ERROR: {
     code: -32001,
@@ -94,6 +99,9 @@ export const errorCodes = {
       value_too_large: "A memory value's JSON is larger than allowed, in bytes.",
       max_agents: "The swarm's maxAgents or the daemon's MAX_AGENTS is reached (data.scope is global for the latter).",
       agent_count_above_limit: "The swarm has more agents than the limit asked for (terminateIdle may make room).",
+      rate_limited: "The connection sent more requests than its rate allows; data.retryAfterMs says when to try again.",
+      swarm_busy: "The swarm has as many tool calls in flight as allowed.",
+      too_many_connections: "The daemon has as many connections open as allowed; this one is closed.",
     },
   },
   TASK_ERROR: {

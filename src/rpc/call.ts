@@ -1,6 +1,8 @@
 import type { Logger } from "../log.js";
 import { RpcError, rpcError } from "../protocol/errors.js";
 import type { ToolContext, ToolSession } from "../tools/context.js";
+import type { Principal } from "./auth.js";
+import type { SessionGuard } from "./guard.js";
 import { notificationLine } from "./wire.js";
 
 /** What a method handler may ask of the connection it serves (implemented by Session). */
@@ -14,6 +16,12 @@ export interface CallOwner extends ToolSession {
   /** Count a request answered inside a batch. */
   countRequest(): void;
   send(line: string): void;
+  /** Rate and authorization checks for this connection. */
+  readonly guard: SessionGuard;
+  /** Verifies a token; the connection acts as its principal from now on. Throws on a wrong token. */
+  authenticate(token: unknown): Principal;
+  /** Closes the connection after `ms`. */
+  closeAfter(ms: number): void;
 }
 
 /** A method returns a result (a plain value or RawJson), a promise of one, or throws an RpcError. */
@@ -23,6 +31,8 @@ export interface MethodSpec {
   readonly handler: MethodHandler;
   /** May appear as an item of the batch method. */
   readonly batchable: boolean;
+  /** Requests this call counts as against the rate limit (a batch: its items); default 1. */
+  readonly cost?: (params: unknown) => number;
 }
 
 export type MethodTable = ReadonlyMap<string, MethodSpec>;
@@ -90,6 +100,11 @@ export function shuttingDown(): RpcError {
 export function asRpcError(err: unknown, call: Call): RpcError {
   if (err instanceof RpcError) return err;
   if (call.abortedFor === "shutting_down") return shuttingDown();
+  // JSON.parse accepts any depth; serialising (and any recursion over the input) overflows the stack on values nested
+  // thousands deep. That is bad input, not a bug.
+  if (err instanceof RangeError && /call stack/.test(err.message)) {
+    return rpcError("INVALID_PARAMS", "A value is nested too deeply.", { reason: "too_deep" });
+  }
   call.log.error({ err }, "request failed unexpectedly");
   return rpcError("INTERNAL_ERROR", "Internal error; see the server log.", { reason: "internal" });
 }

@@ -33,20 +33,23 @@ export function mcpMethods(options: McpOptions): MethodTable {
     table.set(name, { handler, batchable });
   };
 
+  const initialize = (p: Record<string, unknown>, call: Call) => {
+    const protocolVersion = negotiateProtocolVersion(p.protocolVersion);
+    call.session.markInitialized(protocolVersion, p.clientInfo);
+    return { protocolVersion, capabilities: CAPABILITIES, serverInfo: { name: "swarmd", version: options.version }, instructions: INSTRUCTIONS };
+  };
   add(
     "initialize",
     (params, call) => {
       const p = isObject(params) ? params : {};
-      const protocolVersion = negotiateProtocolVersion(p.protocolVersion);
-      call.session.markInitialized(protocolVersion, p.clientInfo);
-      return {
-        protocolVersion,
-        capabilities: CAPABILITIES,
-        serverInfo: { name: "swarmd", version: options.version },
-        instructions: INSTRUCTIONS,
-      };
+      // A token may come with the handshake (_meta["swarmd/token"]) instead of a separate authenticate call.
+      const token = isObject(p._meta) ? p._meta["swarmd/token"] : undefined;
+      return token === undefined ? initialize(p, call) : authenticate(call, token).then(() => initialize(p, call));
     },
     false,
+  );
+  add("authenticate", (params, call) =>
+    authenticate(call, isObject(params) ? params.token : undefined).then((p) => ({ authenticated: true, principal: p.name, scope: p.scope })),
   );
   add("notifications/initialized", () => EMPTY);
   add("notifications/cancelled", (params, call) => {
@@ -64,17 +67,34 @@ export function mcpMethods(options: McpOptions): MethodTable {
     return isPromiseLike(payload) ? Promise.resolve(payload).then(envelope) : envelope(payload);
   });
 
-  add(
-    "batch",
-    (params, call) => {
-      const items = Array.isArray(params) ? params : isObject(params) && Array.isArray(params.requests) ? params.requests : undefined;
+  const itemsOf = (params: unknown): unknown[] | undefined =>
+    Array.isArray(params) ? params : isObject(params) && Array.isArray(params.requests) ? params.requests : undefined;
+  table.set("batch", {
+    handler: (params, call) => {
+      const items = itemsOf(params);
       if (items === undefined) throw invalidParams("batch params must be an array of {method, params}, or {requests: [...]}.");
       if (items.length > options.batchMaxItems) throw batchTooLarge(items.length, options.batchMaxItems);
       return runBatch(table, items, call);
     },
-    false,
-  );
+    batchable: false,
+    cost: (params) => Math.max(1, itemsOf(params)?.length ?? 1),
+  });
   return table;
+}
+
+/** After this many wrong tokens in a row the connection is closed (a second later). */
+const MAX_AUTH_FAILURES = 3;
+
+/** A wrong token is answered late, later each time, so guessing is slow; the third closes the connection. */
+async function authenticate(call: Call, token: unknown) {
+  try {
+    return call.session.authenticate(token);
+  } catch (err) {
+    const failures = call.session.guard.failures;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** (failures - 1), 2000)));
+    if (failures >= MAX_AUTH_FAILURES) call.session.closeAfter(1000);
+    throw err;
+  }
 }
 
 /** Items run one after another, in order, so a batch can store then read; each gets its own result or error. */
@@ -94,6 +114,11 @@ async function runBatchItem(table: MethodTable, item: unknown, call: Call): Prom
   const spec = table.get(item.method);
   if (spec === undefined) {
     return { error: rpcError("METHOD_NOT_FOUND", `Method not found: ${JSON.stringify(item.method)}.`, { method: item.method }) };
+  }
+  try {
+    call.session.guard.authorize(item.method, item.params);
+  } catch (err) {
+    return { error: asRpcError(err, call) };
   }
   if (!spec.batchable) {
     return {

@@ -1,12 +1,18 @@
 import type { Logger } from "../log.js";
 import type { Connection } from "../transport/connection.js";
+import { rpcError } from "../protocol/errors.js";
 import type { MethodTable } from "./call.js";
+import type { GuardConfig } from "./guard.js";
 import { Session, type SessionHost } from "./session.js";
+import { NULL_ID, errorLine } from "./wire.js";
 
 export interface RpcServerOptions {
   readonly methods: MethodTable;
   readonly maxMessageBytes: number;
   readonly batchMaxItems: number;
+  readonly maxInflight: number;
+  readonly maxConnections: number;
+  readonly guard: GuardConfig;
   readonly log: Logger;
 }
 
@@ -15,17 +21,23 @@ export class RpcServer implements SessionHost {
   readonly methods: MethodTable;
   readonly maxMessageBytes: number;
   readonly batchMaxItems: number;
+  readonly maxInflight: number;
+  readonly guard: GuardConfig;
   closing = false;
   requestsServed = 0;
   connectionsTotal = 0;
   private readonly sessions = new Set<Session>();
   private readonly log: Logger;
   private onEmpty: (() => void) | undefined;
+  private readonly maxConnections: number;
 
   constructor(options: RpcServerOptions) {
     this.methods = options.methods;
     this.maxMessageBytes = options.maxMessageBytes;
     this.batchMaxItems = options.batchMaxItems;
+    this.maxInflight = options.maxInflight;
+    this.guard = options.guard;
+    this.maxConnections = options.maxConnections;
     this.log = options.log;
   }
 
@@ -33,7 +45,17 @@ export class RpcServer implements SessionHost {
     return this.sessions.size;
   }
 
-  attach(conn: Connection): Session {
+  /** Serves a new connection; one over the limit is told why in one line and closed. */
+  attach(conn: Connection): Session | undefined {
+    if (this.sessions.size >= this.maxConnections) {
+      const limit = this.maxConnections;
+      conn.send(
+        errorLine(NULL_ID, rpcError("RESOURCE_ERROR", `Too many connections: at most ${limit} are served at once.`, { reason: "too_many_connections", limit })),
+      );
+      conn.end();
+      this.log.warn({ remote: conn.remote, limit }, "refused a connection over the limit");
+      return undefined;
+    }
     const session = new Session(conn, this, this.log);
     this.sessions.add(session);
     this.connectionsTotal++;

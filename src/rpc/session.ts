@@ -1,6 +1,7 @@
 import type { Logger } from "../log.js";
-import { rpcError } from "../protocol/errors.js";
+import { rpcError, type RpcError } from "../protocol/errors.js";
 import type { Connection } from "../transport/connection.js";
+import type { Principal } from "./auth.js";
 import {
   Call,
   asRpcError,
@@ -11,7 +12,8 @@ import {
   type CallOwner,
   type MethodTable,
 } from "./call.js";
-import { arrayElementStart, rawIdMember } from "./raw-id.js";
+import { classify } from "./classify.js";
+import { SessionGuard, type GuardConfig } from "./guard.js";
 import { NULL_ID, errorLine, notificationLine, resultLine, type JsonRpcId } from "./wire.js";
 
 /** What a session needs from the server that owns it. */
@@ -20,6 +22,9 @@ export interface SessionHost {
   readonly closing: boolean;
   readonly maxMessageBytes: number;
   readonly batchMaxItems: number;
+  /** Unanswered requests per connection before it is no longer read. */
+  readonly maxInflight: number;
+  readonly guard: GuardConfig;
   countRequest(): void;
   sessionClosed(session: Session): void;
 }
@@ -31,16 +36,18 @@ const PARSE_ERROR_LINE = errorLine(NULL_ID, rpcError("PARSE_ERROR", "Parse error
 /**
  * One client connection's JSON-RPC + MCP state. Requests are served concurrently: a slow request never holds up a
  * later fast one (replies may come out of order; ids pair them). After the client half-closes, every request it sent
- * is answered before our side closes.
+ * is answered before our side closes. Past `maxInflight` unanswered requests the connection is not read until half
+ * of them are answered.
  */
 export class Session implements CallOwner {
   readonly connectionId: number;
-  readonly log: Logger;
+  log: Logger;
   initialized = false;
   protocolVersion: string | undefined;
   clientInfo: unknown;
   requests = 0;
   currentSwarmId: string | undefined;
+  readonly guard: SessionGuard;
   private readonly openedAt = Date.now();
   private closeHooks: Array<() => void> = [];
   /** Async work whose reply is not written yet (requests, notifications, native batches). */
@@ -60,6 +67,7 @@ export class Session implements CallOwner {
   ) {
     this.connectionId = conn.id;
     this.log = log.child({ conn: conn.id, remote: conn.remote });
+    this.guard = new SessionGuard(host.guard);
     conn.onmessage = (line) => this.receive(line);
     conn.onoversize = (bytes) => this.rejectOversize(bytes);
     conn.oninputend = () => {
@@ -68,6 +76,7 @@ export class Session implements CallOwner {
     };
     conn.onidle = () => this.pending === 0;
     conn.onerror = (err) => this.log.debug({ err }, "connection error");
+    conn.onoverflow = (bytes) => this.log.warn({ bufferedBytes: bytes }, "disconnecting a client that does not read its replies");
     conn.onclose = () => this.handleClose();
     this.log.info({ kind: conn.kind }, "connection opened");
   }
@@ -89,6 +98,19 @@ export class Session implements CallOwner {
     this.initialized = true;
     this.protocolVersion = protocolVersion;
     this.clientInfo = clientInfo;
+  }
+
+  authenticate(token: unknown): Principal {
+    const principal = this.guard.authenticate(token);
+    this.log = this.log.child({ principal: principal.name });
+    this.log.info({ scope: principal.scope }, "authenticated");
+    return principal;
+  }
+
+  /** Closes the connection after `ms` (too many failed authentication attempts). */
+  closeAfter(ms: number): void {
+    this.log.warn({ failures: this.guard.failures }, "closing after repeated authentication failures");
+    setTimeout(() => this.conn.destroy(), ms).unref();
   }
 
   cancel(requestId: unknown): void {
@@ -132,12 +154,12 @@ export class Session implements CallOwner {
   }
 
   private track(reply: Promise<Reply>): void {
-    this.pending++;
+    if (++this.pending >= this.host.maxInflight) this.conn.pauseInput("inflight");
     void reply.then(this.afterAsync);
   }
 
   private readonly afterAsync = (text: Reply): void => {
-    this.pending--;
+    if (--this.pending < this.host.maxInflight / 2) this.conn.resumeInput("inflight");
     if (text !== undefined) this.conn.send(text);
     this.settle();
   };
@@ -164,43 +186,26 @@ export class Session implements CallOwner {
     return replies.some((r) => typeof r === "object") ? Promise.all(replies).then(join) : join(replies as Reply[]);
   }
 
-  /** Validates one message (JSON-RPC 2.0 §4) and serves it. `index` is its place in a native batch, else -1. */
   private dispatch(message: unknown, line: string, index: number): Reply | Promise<Reply> {
-    if (typeof message !== "object" || message === null || Array.isArray(message)) {
-      return invalid(NULL_ID, "a request must be a JSON object");
-    }
-    const m = message as Record<string, unknown>;
-    const id = m.id;
-    const method = m.method;
-    // A client's response to something we sent: nothing to answer.
-    if (method === undefined && id !== undefined && ("result" in m || "error" in m)) return undefined;
-    let idJson: string | undefined;
-    if (id !== undefined) {
-      if (typeof id === "string") idJson = JSON.stringify(id);
-      else if (typeof id === "number") idJson = Number.isSafeInteger(id) ? String(id) : exactId(line, index, id);
-      else if (id === null) idJson = NULL_ID;
-      else return invalid(NULL_ID, "id must be a string, a number or null");
-    }
-    if (m.jsonrpc !== "2.0") return invalid(idJson ?? NULL_ID, 'jsonrpc must be "2.0"');
-    if (typeof method !== "string") return invalid(idJson ?? NULL_ID, "method must be a string");
-    const params = m.params;
-    if (params !== undefined && (typeof params !== "object" || params === null)) {
-      return invalid(idJson ?? NULL_ID, "params must be an object or an array");
-    }
-    return this.execute(method, params, id as JsonRpcId | undefined, idJson);
+    const c = classify(message, line, index);
+    if (c.kind === "response") return undefined;
+    if (c.kind === "invalid") return c.reply;
+    return this.execute(c.method, c.params, c.id, c.idJson);
   }
 
   private execute(method: string, params: unknown, id: JsonRpcId | undefined, idJson: string | undefined): Reply | Promise<Reply> {
     const spec = this.host.methods.get(method);
-    if (spec === undefined) {
-      if (idJson === undefined) return undefined;
+    const refuse = (err: RpcError): Reply => {
+      if (idJson === undefined) return undefined; // notifications are never answered
       this.countRequest();
-      return errorLine(idJson, rpcError("METHOD_NOT_FOUND", `Method not found: ${JSON.stringify(method)}.`, { method }));
-    }
-    if (this.host.closing) {
-      if (idJson === undefined) return undefined;
-      this.countRequest();
-      return errorLine(idJson, shuttingDown());
+      return errorLine(idJson, err);
+    };
+    if (spec === undefined) return refuse(rpcError("METHOD_NOT_FOUND", `Method not found: ${JSON.stringify(method)}.`, { method }));
+    if (this.host.closing) return refuse(shuttingDown());
+    try {
+      this.guard.admit(method, params, spec.cost?.(params) ?? 1);
+    } catch (err) {
+      return refuse(err as RpcError);
     }
     const call = new Call(this, progressTokenOf(params));
     let out: unknown;
@@ -208,9 +213,7 @@ export class Session implements CallOwner {
       out = spec.handler(params, call);
     } catch (err) {
       call.done = true;
-      if (idJson === undefined) return undefined;
-      this.countRequest();
-      return errorLine(idJson, asRpcError(err, call));
+      return refuse(asRpcError(err, call));
     }
     if (!isPromiseLike(out)) {
       call.done = true;
@@ -263,20 +266,10 @@ export class Session implements CallOwner {
   }
 }
 
-function invalid(idJson: string, why: string): string {
-  return errorLine(idJson, rpcError("INVALID_REQUEST", `Invalid Request: ${why}.`));
-}
-
 export function batchTooLarge(count: number, limit: number) {
   return rpcError("RESOURCE_ERROR", `Batch too large: at most ${limit} items, got ${count}.`, {
     reason: "batch_too_large",
     limit,
     count,
   });
-}
-
-/** The id's source text when JSON.parse could not represent it exactly (integers beyond 2^53). */
-function exactId(line: string, index: number, parsed: number): string {
-  const raw = rawIdMember(line, index < 0 ? 0 : arrayElementStart(line, index));
-  return raw ?? JSON.stringify(parsed);
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { ToolArgs, ToolContract, ToolPayload } from "../protocol/contract.js";
 import { rpcError, type RpcError } from "../protocol/errors.js";
 import type { ToolContext } from "./context.js";
+import type { SwarmGate } from "./gate.js";
 
 /** A contract bound to the function that serves it. Handlers are thin: validated args → a manager call → a payload. */
 export interface ToolBinding {
@@ -63,7 +64,11 @@ export class ToolRegistry {
   /** tools/list result JSON per page, computed once: the tool set does not change while the daemon runs. */
   private readonly pages: string[] = [];
 
-  constructor(bindings: readonly ToolBinding[], pageSize: number) {
+  constructor(
+    bindings: readonly ToolBinding[],
+    pageSize: number,
+    private readonly gate?: SwarmGate,
+  ) {
     for (const b of bindings) {
       if (this.byName.has(b.contract.name)) throw new Error(`tool ${b.contract.name} is bound twice`);
       this.byName.set(b.contract.name, b);
@@ -111,8 +116,27 @@ export class ToolRegistry {
         issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), code: i.code, message: i.message })),
       });
     }
-    return binding.handler(parsed.data as never, ctx);
+    const { contract } = binding;
+    // An audit trail at the default level: destructive calls are rare and worth knowing who made them.
+    if (contract.annotations.destructiveHint) ctx.log.info({ tool: contract.name, target: targetOf(parsed.data) }, "destructive tool call");
+    const release = this.gate?.enter(parsed.data, ctx.session) ?? (() => {});
+    let out: object | Promise<object>;
+    try {
+      out = binding.handler(parsed.data as never, ctx);
+    } catch (err) {
+      release();
+      throw err;
+    }
+    if (out instanceof Promise) return out.finally(release);
+    release();
+    return out;
   }
+}
+
+/** The ids a call is about, for the audit log (never values). */
+function targetOf(args: unknown): Record<string, unknown> {
+  const a = args as Record<string, unknown>;
+  return Object.fromEntries(["swarmId", "agentId", "taskId", "key", "namespace"].filter((k) => a[k] !== undefined).map((k) => [k, a[k]]));
 }
 
 function summarise(error: z.ZodError): string {

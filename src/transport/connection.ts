@@ -1,5 +1,12 @@
+import { performance } from "node:perf_hooks";
 import type { Readable, Writable } from "node:stream";
 import { LineFramer } from "./framing.js";
+
+/**
+ * Lines are handed to the rpc layer in slices of about this many milliseconds, yielding to the event loop between
+ * slices, so a client that pipelines expensive requests cannot hold the daemon for the length of its chunk.
+ */
+const SLICE_MS = 4;
 
 /**
  * One client connection as the rpc layer sees it: lines in, lines out. In the spirit of the MCP SDK's Transport,
@@ -16,6 +23,9 @@ export interface Connection {
   end(): void;
   /** Drop the connection at once. */
   destroy(): void;
+  /** Stop reading the peer's input until every reason given has been resumed. */
+  pauseInput(reason: string): void;
+  resumeInput(reason: string): void;
   onmessage: (line: string) => void;
   /** A line passed the size limit; its remainder is being discarded and later lines are served as usual. */
   onoversize: (bytes: number) => void;
@@ -25,6 +35,8 @@ export interface Connection {
   onidle: () => boolean;
   onclose: () => void;
   onerror: (err: Error) => void;
+  /** The peer left more than the hard output limit unread; the connection is being dropped. */
+  onoverflow: (bufferedBytes: number) => void;
 }
 
 let lastConnectionId = 0;
@@ -40,6 +52,10 @@ export interface StreamConnectionOptions {
   readonly input: Readable;
   readonly output: Writable;
   readonly maxMessageBytes: number;
+  /** Unread output above which reading stops until the peer catches up. */
+  readonly outputSoftLimit: number;
+  /** Unread output above which the connection is dropped. */
+  readonly outputHardLimit: number;
   /** Close our sending side once everything queued is written (socket.end() for TCP). */
   readonly finish: () => void;
   /** Tear the connection down now. */
@@ -48,8 +64,10 @@ export interface StreamConnectionOptions {
 
 /**
  * A Connection over a readable/writable pair (a TCP socket is both; stdio is stdin + stdout). Replies are coalesced
- * into one write per event-loop turn (a pipelining client costs one syscall per batch of replies, not per reply), and
- * reading stops while the peer is not draining what we wrote (backpressure).
+ * into one write per event-loop turn (a pipelining client costs one syscall per batch of replies, not per reply).
+ * Received lines are delivered in short slices; delivery and reading stop while the peer is not draining our replies
+ * (past the soft output limit) or while the rpc layer asks (too much in flight), and a peer that leaves more than the
+ * hard limit unread is dropped.
  */
 export class StreamConnection implements Connection {
   readonly id = nextConnectionId();
@@ -61,6 +79,7 @@ export class StreamConnection implements Connection {
   onidle: () => boolean = () => true;
   onclose: () => void = noop;
   onerror: (err: Error) => void = noop;
+  onoverflow: (bufferedBytes: number) => void = noop;
 
   private queued = "";
   private flushScheduled = false;
@@ -69,19 +88,29 @@ export class StreamConnection implements Connection {
   /** Our sending side is closed: nothing more can be written. */
   private finished = false;
   private awaitingDrain = false;
+  private readonly pausedFor = new Set<string>();
   private readonly framer: LineFramer;
+  /** Received and not yet delivered: lines, and (as numbers) oversized lines, in arrival order. */
+  private received: Array<string | number> = [];
+  private next = 0;
+  private deliveryScheduled = false;
+  private inputEnded = false;
 
   constructor(private readonly options: StreamConnectionOptions) {
     this.kind = options.kind;
     this.remote = options.remote;
     this.framer = new LineFramer(options.maxMessageBytes, {
-      line: (text) => this.onmessage(text),
-      oversize: (bytes) => this.onoversize(bytes),
+      line: (text) => this.received.push(text),
+      oversize: (bytes) => this.received.push(bytes),
     });
-    options.input.on("data", (chunk: Buffer) => this.framer.push(chunk));
+    options.input.on("data", (chunk: Buffer) => {
+      this.framer.push(chunk);
+      this.deliver();
+    });
     options.input.on("end", () => {
       this.framer.end();
-      this.oninputend();
+      this.inputEnded = true;
+      this.deliver();
     });
   }
 
@@ -99,7 +128,20 @@ export class StreamConnection implements Connection {
   }
 
   destroy(): void {
-    if (!this.closed) this.options.kill();
+    if (this.closed) return;
+    this.pausedFor.add("destroyed"); // its close event comes later; deliver nothing more meanwhile
+    this.options.kill();
+  }
+
+  pauseInput(reason: string): void {
+    if (this.pausedFor.size === 0) this.options.input.pause();
+    this.pausedFor.add(reason);
+  }
+
+  resumeInput(reason: string): void {
+    if (!this.pausedFor.delete(reason) || this.pausedFor.size > 0 || this.closed) return;
+    this.options.input.resume();
+    this.scheduleDelivery();
   }
 
   /** Called by the owner when the underlying stream closed. */
@@ -108,6 +150,40 @@ export class StreamConnection implements Connection {
     this.closed = true;
     this.queued = "";
     this.onclose();
+  }
+
+  /** Hands received lines over, in order, for one slice; stops when paused or when replies pile up unread. */
+  private readonly deliver = (): void => {
+    this.deliveryScheduled = false;
+    const until = performance.now() + SLICE_MS;
+    while (this.next < this.received.length && this.pausedFor.size === 0 && !this.closed) {
+      const item = this.received[this.next++] as string | number;
+      if (typeof item === "number") this.onoversize(item);
+      else this.onmessage(item);
+      // Replies piling up in one slice are written now, so the soft limit can stop the slice.
+      if (this.queued.length > this.options.outputSoftLimit) this.flush();
+      if (performance.now() > until) {
+        this.scheduleDelivery();
+        break;
+      }
+    }
+    if (this.next === this.received.length) {
+      this.received = [];
+      this.next = 0;
+      if (this.inputEnded && !this.closed) {
+        this.inputEnded = false;
+        this.oninputend();
+      }
+    } else if (this.next > 1024) {
+      this.received = this.received.slice(this.next);
+      this.next = 0;
+    }
+  };
+
+  private scheduleDelivery(): void {
+    if (this.deliveryScheduled) return;
+    this.deliveryScheduled = true;
+    setImmediate(this.deliver);
   }
 
   private scheduleFlush(): void {
@@ -122,7 +198,14 @@ export class StreamConnection implements Connection {
     if (this.queued.length > 0) {
       const data = this.queued;
       this.queued = "";
-      if (!this.options.output.write(data)) this.waitForDrain();
+      const below = this.options.output.write(data);
+      const buffered = this.options.output.writableLength;
+      if (buffered > this.options.outputHardLimit) {
+        this.onoverflow(buffered);
+        this.destroy();
+        return;
+      }
+      if (!below || buffered > this.options.outputSoftLimit) this.waitForDrain();
     }
     if (this.ending) {
       this.finished = true;
@@ -130,13 +213,14 @@ export class StreamConnection implements Connection {
     }
   };
 
+  /** Backpressure: no more requests are read from a peer that is not reading our replies. */
   private waitForDrain(): void {
     if (this.awaitingDrain) return;
     this.awaitingDrain = true;
-    this.options.input.pause();
+    this.pauseInput("output");
     this.options.output.once("drain", () => {
       this.awaitingDrain = false;
-      if (!this.closed) this.options.input.resume();
+      this.resumeInput("output");
     });
   }
 }

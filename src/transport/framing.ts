@@ -77,8 +77,8 @@ export class LineFramer {
     if (end > 0 && text.charCodeAt(end - 1) === 13) end--;
     if (end === 0) return;
     const line = end === text.length ? text : text.slice(0, end);
-    // Whitespace-only lines are blank lines too; checked only when the line starts with whitespace.
-    if (line.charCodeAt(0) <= 32 && line.trim() === "") return;
+    // Lines of JSON whitespace only (space, tab, CR) are blank lines too; checked only when one starts that way.
+    if (line.charCodeAt(0) <= 32 && isBlank(line)) return;
     this.sink.line(line);
   }
 
@@ -86,4 +86,12 @@ export class LineFramer {
     this.parts = [];
     this.partsBytes = 0;
   }
+}
+
+function isBlank(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return true;
 }

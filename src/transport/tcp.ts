@@ -1,30 +1,46 @@
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import { StreamConnection, type Connection } from "./connection.js";
+
+export interface TlsFiles {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** Require client certificates signed by this CA. */
+  readonly ca?: Buffer | undefined;
+}
 
 export interface TcpOptions {
   readonly host: string;
   readonly port: number;
   readonly maxMessageBytes: number;
+  readonly outputSoftLimit: number;
+  readonly outputHardLimit: number;
   /** 0 disables the idle timeout. */
   readonly idleTimeoutMs: number;
+  /** Serve TLS instead of plain TCP. */
+  readonly tls?: TlsFiles | undefined;
 }
 
 /**
- * Accepts TCP connections and hands each to `accept` as a line Connection. `allowHalfOpen` keeps our side writable
- * after a client's FIN (`nc -N`, `ncat`, `socat` send, half-close, then wait for replies).
+ * Accepts TCP (or TLS) connections and hands each to `accept` as a line Connection. `allowHalfOpen` keeps our side
+ * writable after a client's FIN (`nc -N`, `ncat`, `socat` send, half-close, then wait for replies).
  */
 export class TcpTransport {
   private readonly server: Server;
-  private readonly open = new Set<Socket>();
 
   constructor(
     private readonly options: TcpOptions,
     private readonly accept: (conn: Connection) => void,
   ) {
-    this.server = createServer(
-      { allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 },
-      (socket) => this.onSocket(socket),
-    );
+    const tls = options.tls;
+    this.server = tls
+      ? createTlsServer(
+          { allowHalfOpen: true, cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) },
+          (socket: TLSSocket) => this.onSocket(socket),
+        )
+      : createServer({ allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 }, (socket) => this.onSocket(socket));
+    // A failed TLS handshake is the client's problem, not a reason to stop serving.
+    this.server.on("tlsClientError", (_err: Error, socket: Socket) => socket.destroy());
   }
 
   listen(): Promise<AddressInfo> {
@@ -43,26 +59,22 @@ export class TcpTransport {
     if (this.server.listening) this.server.close();
   }
 
-  get openSockets(): number {
-    return this.open.size;
-  }
-
   private onSocket(socket: Socket): void {
-    this.open.add(socket);
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
     const conn = new StreamConnection({
       kind: "tcp",
       remote: `${socket.remoteAddress}:${socket.remotePort}`,
       input: socket,
       output: socket,
       maxMessageBytes: this.options.maxMessageBytes,
+      outputSoftLimit: this.options.outputSoftLimit,
+      outputHardLimit: this.options.outputHardLimit,
       finish: () => socket.end(),
       kill: () => socket.destroy(),
     });
     socket.on("error", (err) => conn.onerror(err));
-    socket.on("close", () => {
-      this.open.delete(socket);
-      conn.handleClose();
-    });
+    socket.on("close", () => conn.handleClose());
     const idleMs = this.options.idleTimeoutMs;
     if (idleMs > 0) {
       socket.setTimeout(idleMs);

@@ -48,7 +48,8 @@ export async function startDaemon(
   options: { dir?: string; clock?: Clock } = {},
 ): Promise<RunningDaemon> {
   const dir = options.dir ?? tempDir(t);
-  const command = parseCli([], { MCP_TCP_PORT: "0", SWARMD_DB: join(dir, "swarmd.db"), ...env });
+  // Tests pipeline thousands of requests on one connection; the rate limit has tests of its own.
+  const command = parseCli([], { MCP_TCP_PORT: "0", SWARMD_DB: join(dir, "swarmd.db"), SWARMD_RATE_LIMIT: "0", ...env });
   if (command.kind !== "run") throw new Error("unexpected CLI command");
   const { log, lines } = memoryLogger(env.MCP_LOG_LEVEL ?? "info");
   const daemon = new Daemon({ config: command.config, log, ...(options.clock ? { clock: options.clock } : {}) });

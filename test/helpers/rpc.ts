@@ -3,6 +3,7 @@ import type { Test } from "tap";
 import { z } from "zod";
 import { defineTool } from "../../src/protocol/contract.js";
 import { mcpMethods } from "../../src/rpc/methods.js";
+import { Authenticator } from "../../src/rpc/auth.js";
 import { RpcServer } from "../../src/rpc/server.js";
 import { bind, ToolRegistry, type ToolBinding } from "../../src/tools/registry.js";
 import { TcpTransport } from "../../src/transport/tcp.js";
@@ -59,10 +60,13 @@ export async function startRpc(
     methods: mcpMethods({ tools, version: "0.0.0-test", resultMirror: true, batchMaxItems: 100 }),
     maxMessageBytes,
     batchMaxItems: 100,
+    maxInflight: 1024,
+    maxConnections: 1024,
+    guard: { rateLimit: 0, rateBurst: 1, authenticator: new Authenticator([]), toolHints: (name) => tools.contract(name)?.annotations },
     log,
   });
   const tcp = new TcpTransport(
-    { host: "127.0.0.1", port: 0, maxMessageBytes, idleTimeoutMs: options.idleTimeoutMs ?? 0 },
+    { host: "127.0.0.1", port: 0, maxMessageBytes, outputSoftLimit: 1 << 20, outputHardLimit: 64 << 20, idleTimeoutMs: options.idleTimeoutMs ?? 0 },
     (conn) => rpc.attach(conn),
   );
   const address = await tcp.listen();

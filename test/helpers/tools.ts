@@ -1,6 +1,6 @@
 import type { Test } from "tap";
 import type { ToolContract, ToolInput, ToolPayload } from "../../src/protocol/contract.js";
-import type { LineClient, Message } from "./client.js";
+import type { LineClient, Message } from "../../scripts/line-client.js";
 
 /**
  * Calls a tool and returns its payload after checking what every client relies on: no error, the payload valid

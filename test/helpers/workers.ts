@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Test } from "tap";
 import { agentSpawn, swarmInit } from "../../src/protocol/tools/index.js";
-import type { LineClient } from "./client.js";
+import type { LineClient } from "../../scripts/line-client.js";
 import { callTool } from "./tools.js";
 
 const WORKER = fileURLToPath(new URL("../../scripts/example-worker.mjs", import.meta.url));

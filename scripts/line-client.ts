@@ -4,8 +4,8 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export type Message = Record<string, any>;
 
 /**
- * A raw NDJSON client over a real TCP socket: send lines or objects, read reply lines. Reply lines are kept as text
- * too, so tests can check exact bytes (id echo, key order).
+ * A raw NDJSON client over a real TCP socket, for the tests, the fuzz and crash drivers and the benchmark: send lines
+ * or objects, read reply lines. Reply lines are kept as text too, so tests can check exact bytes (id echo, key order).
  */
 export class LineClient {
   readonly texts: string[] = [];

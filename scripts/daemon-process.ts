@@ -1,0 +1,57 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/** The built daemon (`npm run build`), run as users run it: dist/src/main.js from this repository. */
+export const MAIN = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "../dist/src/main.js" : "../src/main.js", import.meta.url));
+
+export interface DaemonProcess {
+  readonly proc: ChildProcessWithoutNullStreams;
+  /** stderr log lines parsed as JSON (non-JSON lines kept as {text}). */
+  readonly logs: Array<Record<string, any>>;
+  /** Resolves with the exit code (or signal name). */
+  readonly exited: Promise<number | string>;
+  stdout(): string;
+}
+
+/** Starts the built daemon with `args`; the environment holds PATH and `env` only (rate limit off unless given). */
+export function startDaemonProcess(args: string[], env: Record<string, string> = {}, cwd?: string): DaemonProcess {
+  const proc = spawn(process.execPath, [MAIN, ...args], { cwd, env: { PATH: process.env.PATH ?? "", SWARMD_RATE_LIMIT: "0", ...env } });
+  const logs: Array<Record<string, any>> = [];
+  let out = "";
+  let errBuf = "";
+  proc.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+  proc.stderr.setEncoding("utf8").on("data", (d: string) => {
+    errBuf += d;
+    let nl: number;
+    while ((nl = errBuf.indexOf("\n")) !== -1) {
+      const line = errBuf.slice(0, nl);
+      errBuf = errBuf.slice(nl + 1);
+      try {
+        logs.push(JSON.parse(line) as Record<string, any>);
+      } catch {
+        logs.push({ text: line });
+      }
+    }
+  });
+  const exited = new Promise<number | string>((resolve) => proc.on("exit", (code, signal) => resolve(code ?? signal ?? -1)));
+  return { proc, logs, exited, stdout: () => out };
+}
+
+/** Waits until a log line satisfies `match`. */
+export async function waitForLog(d: DaemonProcess, match: (l: Record<string, any>) => boolean, timeoutMs = 10_000): Promise<Record<string, any>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = d.logs.find(match);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no matching log line within ${timeoutMs} ms; logs: ${JSON.stringify(d.logs)}`);
+    if (d.proc.exitCode !== null) throw new Error(`daemon exited with ${d.proc.exitCode}; logs: ${JSON.stringify(d.logs)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Starts the built daemon on a free port (unless args name one) and resolves once it listens. */
+export async function startListening(args: string[], env: Record<string, string> = {}): Promise<DaemonProcess & { port: number }> {
+  const d = startDaemonProcess(["--port", "0", ...args], env);
+  const line = await waitForLog(d, (l) => l.msg === "swarmd listening");
+  return Object.assign(d, { port: line.port as number });
+}

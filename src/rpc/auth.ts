@@ -1,0 +1,61 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { Scope, TokenEntry } from "../config/protection.js";
+import type { ToolAnnotations } from "../protocol/contract.js";
+import { rpcError } from "../protocol/errors.js";
+
+export interface Principal {
+  readonly name: string;
+  readonly scope: Scope;
+}
+
+/** Served before a connection has authenticated: the handshake, health probes, and notifications. */
+const OPEN = new Set(["initialize", "ping", "authenticate"]);
+
+const digest = (text: string): Buffer => createHash("sha256").update(text).digest();
+
+/**
+ * Checks tokens against the configured ones. Every entry is compared, in constant time over equal-length digests,
+ * so neither the outcome's timing nor its position in the list says anything about a secret.
+ */
+export class Authenticator {
+  private readonly entries: ReadonlyArray<{ readonly principal: Principal; readonly digest: Buffer }>;
+
+  constructor(tokens: readonly TokenEntry[]) {
+    this.entries = tokens.map((t) => ({ principal: { name: t.name, scope: t.scope }, digest: digest(t.secret) }));
+  }
+
+  /** No tokens configured: every connection is trusted (loopback or a private network, see protected mode). */
+  get enabled(): boolean {
+    return this.entries.length > 0;
+  }
+
+  verify(token: unknown): Principal | undefined {
+    if (typeof token !== "string") return undefined;
+    const given = digest(token);
+    let found: Principal | undefined;
+    for (const entry of this.entries) if (timingSafeEqual(entry.digest, given) && found === undefined) found = entry.principal;
+    return found;
+  }
+
+  /**
+   * Throws unless `principal` may call `method`: before authentication only the open methods; a read scope only
+   * tools annotated read-only; write and admin scopes everything (there are no admin-only tools yet).
+   */
+  authorize(principal: Principal | undefined, method: string, params: unknown, hints: (tool: string) => ToolAnnotations | undefined): void {
+    if (!this.enabled || OPEN.has(method) || method.startsWith("notifications/")) return;
+    if (principal === undefined) {
+      throw rpcError("SERVER_ERROR", 'Not authenticated: call authenticate {token} first, or pass it in initialize as _meta["swarmd/token"].', {
+        reason: "unauthenticated",
+      });
+    }
+    if (principal.scope !== "read" || method !== "tools/call") return;
+    const tool = (params as { name?: unknown } | undefined)?.name;
+    if (typeof tool === "string" && hints(tool)?.readOnlyHint === true) return;
+    throw rpcError("SERVER_ERROR", `${principal.name} has read scope; ${String(tool)} changes state.`, {
+      reason: "forbidden",
+      principal: principal.name,
+      scope: principal.scope,
+      tool,
+    });
+  }
+}

@@ -1,0 +1,114 @@
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import t, { type Test } from "tap";
+import { RpcError, SwarmClient } from "../src/client/index.js";
+import { LineClient } from "../scripts/line-client.js";
+import { startDaemon, tempDir } from "./helpers/daemon.js";
+import { spawnDaemon, spawnListening, waitForLog } from "./helpers/spawn.js";
+
+const TOKENS = "ops:admin:adm1n-secret-value,ci:write:wr1te-secret-value,viewer:read:r3ad-secret-value";
+const { port, logs } = await startDaemon(t, { SWARMD_AUTH_TOKENS: TOKENS });
+
+async function connect(t: Test): Promise<LineClient> {
+  const c = await LineClient.connect(port);
+  t.teardown(() => c.close());
+  return c;
+}
+
+t.test("before authenticating only initialize, ping, authenticate and notifications are served", async (t) => {
+  const c = await connect(t);
+  t.equal((await c.request("initialize", { protocolVersion: "2025-06-18" })).result.serverInfo.name, "swarmd");
+  c.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+  t.same((await c.request("ping")).result, {});
+  for (const [method, params] of [
+    ["tools/list", {}],
+    ["tools/call", { name: "server_info", arguments: {} }],
+    ["batch", [{ method: "ping" }]],
+  ] as const) {
+    const e = (await c.request(method, params)).error;
+    t.same([e.code, e.data.reason], [-32000, "unauthenticated"], method);
+  }
+  const probe = await connect(t);
+  t.equal((await probe.request("ping")).result.status, "ok", "health probes work unauthenticated");
+});
+
+t.test("authenticate {token}: a wrong token is refused, a right one lets the connection act as its principal", async (t) => {
+  const c = await connect(t);
+  const started = Date.now();
+  const wrong = (await c.request("authenticate", { token: "guess" })).error;
+  t.same([wrong.code, wrong.data.reason, wrong.message], [-32000, "unauthenticated", "Invalid token."]);
+  t.ok(Date.now() - started >= 90, "a wrong token is answered late");
+  const ok = (await c.request("authenticate", { token: "wr1te-secret-value" })).result;
+  t.same(ok, { authenticated: true, principal: "ci", scope: "write" });
+  t.equal((await c.call("swarm_init", {})).result.status, "active");
+  const line = logs.find((l) => l.msg === "authenticated" && l.principal === "ci");
+  t.ok(line, "the log names the principal");
+  t.notOk(JSON.stringify(logs).includes("secret-value"), "and never a token");
+});
+
+t.test("a token in initialize's _meta authenticates the handshake", async (t) => {
+  const c = await connect(t);
+  await c.request("initialize", { protocolVersion: "2025-06-18", _meta: { "swarmd/token": "adm1n-secret-value" } });
+  t.ok((await c.call("server_info")).result);
+  const bad = await connect(t);
+  t.equal((await bad.request("initialize", { _meta: { "swarmd/token": "nope" } })).error.data.reason, "unauthenticated");
+});
+
+t.test("scopes: read may call only read-only tools, also inside a batch", async (t) => {
+  const c = await connect(t);
+  await c.request("authenticate", { token: "r3ad-secret-value" });
+  t.ok((await c.call("memory_retrieve", { key: "k" })).result, "read-only: allowed");
+  t.ok((await c.request("tools/list")).result.tools.length > 0);
+  const store = (await c.call("memory_store", { key: "k", value: 1 })).error;
+  t.same([store.code, store.data.reason, store.data.principal, store.data.tool], [-32000, "forbidden", "viewer", "memory_store"]);
+  const batch = (await c.request("batch", [{ method: "tools/call", params: { name: "memory_retrieve", arguments: { key: "k" } } }, { method: "tools/call", params: { name: "memory_delete", arguments: { key: "k" } } }])).result;
+  t.ok(batch[0].result);
+  t.equal(batch[1].error.data.reason, "forbidden");
+});
+
+t.test("three wrong tokens in a row close the connection", async (t) => {
+  const c = await connect(t);
+  for (let i = 0; i < 3; i++) await c.request("authenticate", { token: `wrong-${i}` });
+  await c.waitForEnd(3000);
+  t.pass("closed");
+  t.ok(logs.some((l) => l.msg === "closing after repeated authentication failures"));
+});
+
+t.test("the client and swarmctl send their token", async (t) => {
+  const client = new SwarmClient({ port, token: "adm1n-secret-value", poolMin: 0 });
+  t.teardown(() => client.close());
+  t.equal((await client.serverInfo()).name, "swarmd");
+  const anonymous = new SwarmClient({ port, poolMin: 0 });
+  t.teardown(() => anonymous.close());
+  const err = await anonymous.serverInfo().catch((e: unknown) => e);
+  t.ok(err instanceof RpcError && err.data?.reason === "unauthenticated");
+  const cli = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn(process.execPath, [new URL("../dist/src/cli/swarmctl.js", import.meta.url).pathname, "--port", String(port), "info"], {
+      env: { PATH: process.env.PATH ?? "", SWARMD_TOKEN: "r3ad-secret-value" },
+    });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+    child.on("close", (code) => resolve({ code, out }));
+  });
+  t.same([cli.code, /^name: swarmd$/m.test(cli.out)], [0, true]);
+});
+
+t.test("protected mode: no tokens beyond loopback refuses to start, naming both fixes", async (t) => {
+  const refused = spawnDaemon(t, ["--bind", "0.0.0.0", "--port", "0", "--db", join(tempDir(t), "p.db")]);
+  t.equal(await refused.exited, 2);
+  const line = refused.logs.map((l) => l.text).join("\n");
+  t.match(line, /refusing to listen on 0\.0\.0\.0 without authentication/);
+  t.match(line, /SWARMD_AUTH_TOKENS/);
+  t.match(line, /SWARMD_PROTECTED=0/);
+  const accepted = await spawnListening(t, ["--bind", "0.0.0.0", "--db", join(tempDir(t), "q.db")], { SWARMD_PROTECTED: "0" });
+  t.ok(accepted.port > 0, "SWARMD_PROTECTED=0 accepts the risk");
+  const dir = tempDir(t);
+  writeFileSync(join(dir, "tokens"), "# operators\nops:admin:from-a-file-secret\n");
+  const withFile = await spawnListening(t, ["--bind", "0.0.0.0", "--db", join(dir, "r.db")], { SWARMD_AUTH_TOKENS_FILE: join(dir, "tokens") });
+  const listening = await waitForLog(withFile, (l) => l.msg === "swarmd listening");
+  t.equal(listening.auth, "1 tokens", "tokens from a file");
+  const c = await LineClient.connect(withFile.port);
+  t.teardown(() => c.close());
+  t.equal((await c.request("authenticate", { token: "from-a-file-secret" })).result.principal, "ops");
+});
