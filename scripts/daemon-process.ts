@@ -13,9 +13,12 @@ export interface DaemonProcess {
   stdout(): string;
 }
 
-/** Starts the built daemon with `args`; the environment holds PATH and `env` only (rate limit off unless given). */
+/**
+ * Starts the built daemon with `args`; the environment holds PATH and `env` only: rate limit and HTTP side port off
+ * unless given (several daemons run at once).
+ */
 export function startDaemonProcess(args: string[], env: Record<string, string> = {}, cwd?: string): DaemonProcess {
-  const proc = spawn(process.execPath, [MAIN, ...args], { cwd, env: { PATH: process.env.PATH ?? "", SWARMD_RATE_LIMIT: "0", ...env } });
+  const proc = spawn(process.execPath, [MAIN, ...args], { cwd, env: { PATH: process.env.PATH ?? "", SWARMD_RATE_LIMIT: "0", SWARMD_HTTP_PORT: "0", ...env } });
   const logs: Array<Record<string, any>> = [];
   let out = "";
   let errBuf = "";

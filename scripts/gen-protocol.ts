@@ -1,13 +1,21 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { renderProtocolFiles } from "./protocol-files.js";
 
 // Usage: node dist/scripts/gen-protocol.js [--check]
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "protocol");
 const check = process.argv.includes("--check");
+const files = await renderProtocolFiles();
 const stale: string[] = [];
-for (const [name, content] of renderProtocolFiles()) {
+const existing = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? existing(join(dir, d.name)) : [relative(root, join(dir, d.name))]));
+for (const name of existing(root)) {
+  if (files.has(name)) continue;
+  if (check) stale.push(`${name} (no longer generated)`);
+  else rmSync(join(root, name));
+}
+for (const [name, content] of files) {
   const path = join(root, name);
   let current: string | undefined;
   try {
@@ -27,3 +35,4 @@ if (stale.length > 0) {
   process.stderr.write(`protocol/ is stale (${stale.join(", ")}); run: npm run gen:protocol\n`);
   process.exit(1);
 }
+process.exit(0);

@@ -9,6 +9,8 @@ import { Authenticator } from "./rpc/auth.js";
 import { RpcServer } from "./rpc/server.js";
 import type { Session } from "./rpc/session.js";
 import { createManagers, type Managers } from "./managers.js";
+import { OpsServer } from "./ops/http.js";
+import { DaemonMetrics } from "./ops/metrics.js";
 import { openStore, type Store } from "./store/db.js";
 import { allTools } from "./tools/index.js";
 import { SwarmGate } from "./tools/gate.js";
@@ -34,6 +36,9 @@ export class Daemon {
   readonly startedAt = Date.now();
   /** The TCP address once listening (absent in stdio mode). */
   address: AddressInfo | undefined;
+  /** The HTTP side port's address (absent when disabled). */
+  httpAddress: AddressInfo | undefined;
+  private ops: OpsServer | undefined;
   /** Resolves when the stdio client is gone (stdio mode only). */
   stdioClosed: Promise<void> | undefined;
   private store: Store | undefined;
@@ -50,7 +55,21 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { config, log } = this.options;
-    const store = (this.store = openStore(config.db, { synchronous: config.dbSync }));
+    // The side port comes up first, so /ready can say 503 while the database opens.
+    const metrics = new DaemonMetrics({
+      connections: () => ({ open: this.rpc?.connectionsOpen ?? 0, total: this.rpc?.connectionsTotal ?? 0 }),
+      counts: () => this.managers?.swarms.counts() ?? { swarms: {}, agents: {}, tasks: {} },
+      memory: async () =>
+        this.managers?.memory.stats() ?? { entries: 0, bytes: 0, expiredAwaitingSweep: 0, lastSweep: null },
+      checkpoints: () => this.store?.checkpointer.stats ?? { checkpoints: 0, framesCopied: 0 },
+    });
+    if (config.httpPort > 0 && !config.stdio) {
+      this.ops = new OpsServer({ host: config.bind, port: config.httpPort }, metrics);
+      this.httpAddress = await this.ops.listen();
+    }
+    const store = (this.store = await openStore(config.db, { synchronous: config.dbSync }, (attempt) => {
+      if (attempt === 1) log.warn({ db: config.db }, "the database is locked by another process; waiting for it");
+    }));
     const checkpointProblem = await store.checkpointer.start(CHECKPOINT_INTERVAL_MS);
     if (checkpointProblem !== undefined) log.warn(checkpointProblem);
     const clock = this.options.clock ?? systemClock;
@@ -67,8 +86,12 @@ export class Daemon {
         memory: managers.memory,
         domain: { ...managers, limits: { maxAgents: config.maxAgents, agentTimeoutMs: config.agentTimeoutMs } },
       }),
-      config.toolsPageSize,
-      new SwarmGate(config.swarmConcurrency),
+      {
+        pageSize: config.toolsPageSize,
+        gate: new SwarmGate(config.swarmConcurrency),
+        observe: (tool, outcome, ms) => metrics.observeTool(tool, outcome, ms),
+        audit: config.authTokens.length > 0,
+      },
     );
     const authenticator = new Authenticator(config.authTokens);
     const rpc: RpcServer = (this.rpc = new RpcServer({
@@ -88,6 +111,7 @@ export class Daemon {
         authenticator,
         toolHints: (name) => tools.contract(name)?.annotations,
       },
+      observe: (method, outcome, ms) => metrics.observeRequest(method, outcome, ms),
       log,
     }));
 
@@ -107,6 +131,7 @@ export class Daemon {
       rpc.attach(conn);
     }));
     this.address = await tcp.listen();
+    if (this.ops) this.ops.state = "ready";
     log.info(
       {
         address: this.address.address,
@@ -115,6 +140,7 @@ export class Daemon {
         version: VERSION,
         tls: tls === undefined ? false : tls.ca === undefined ? "server" : "mutual",
         auth: authenticator.enabled ? `${config.authTokens.length} tokens` : "off",
+        http: this.httpAddress?.port ?? "off",
       },
       "swarmd listening",
     );
@@ -127,11 +153,13 @@ export class Daemon {
 
   private async shutdown(): Promise<void> {
     const { log, config } = this.options;
+    if (this.ops) this.ops.state = "shutting_down";
     await step(log, "stop accepting", () => this.tcp?.stopAccepting());
     await step(log, "drain requests", () => this.rpc?.drain(config.shutdownGraceMs));
     await step(log, "stop task timers", () => this.managers?.engine.stop());
     await step(log, "stop memory sweep", () => this.managers?.memory.sweeper.stop());
     await step(log, "close database", () => this.store?.close());
+    await step(log, "close the HTTP port", () => this.ops?.close());
     log.info("swarmd stopped");
   }
 }

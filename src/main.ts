@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   }
 
   const { config } = command;
-  const log = createLogger({ level: config.logLevel, file: config.logFile });
+  const log = createLogger({ level: config.logLevel, file: config.logFile, format: config.logFormat });
   process.on("uncaughtException", (err) => {
     log.fatal({ err }, "uncaught exception; exiting");
     process.exit(1);

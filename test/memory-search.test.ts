@@ -126,7 +126,7 @@ t.test("memory_usage: claude-flow's form with its result field names", async (t)
 });
 
 t.test("prefix lookups seek the primary key instead of scanning the table", async (t) => {
-  const store = openStore(join(tempDir(t), "plan.db"), { synchronous: "normal" });
+  const store = await openStore(join(tempDir(t), "plan.db"), { synchronous: "normal" });
   t.teardown(() => store.close());
   const repo = new MemoryRepo(store.db);
   const base = { now: 0, limit: 10, withValues: false };

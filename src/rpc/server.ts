@@ -14,6 +14,8 @@ export interface RpcServerOptions {
   readonly maxConnections: number;
   readonly guard: GuardConfig;
   readonly log: Logger;
+  /** Told about every request handled (metrics). */
+  readonly observe?: (method: string, outcome: string, ms: number) => void;
 }
 
 /** Owns every session: counts what server_info reports and drains them at shutdown. */
@@ -31,7 +33,7 @@ export class RpcServer implements SessionHost {
   private onEmpty: (() => void) | undefined;
   private readonly maxConnections: number;
 
-  constructor(options: RpcServerOptions) {
+  constructor(private readonly options: RpcServerOptions) {
     this.methods = options.methods;
     this.maxMessageBytes = options.maxMessageBytes;
     this.batchMaxItems = options.batchMaxItems;
@@ -64,6 +66,10 @@ export class RpcServer implements SessionHost {
 
   countRequest(): void {
     this.requestsServed++;
+  }
+
+  observe(method: string, outcome: string, ms: number): void {
+    this.options.observe?.(method, outcome, ms);
   }
 
   sessionClosed(session: Session): void {

@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import type { Logger } from "../log.js";
 import { rpcError, type RpcError } from "../protocol/errors.js";
 import type { Connection } from "../transport/connection.js";
@@ -25,6 +26,8 @@ export interface SessionHost {
   /** Unanswered requests per connection before it is no longer read. */
   readonly maxInflight: number;
   readonly guard: GuardConfig;
+  /** Told about every request handled: its method ("unknown" for methods that do not exist), outcome and time. */
+  observe(method: string, outcome: string, ms: number): void;
   countRequest(): void;
   sessionClosed(session: Session): void;
 }
@@ -194,8 +197,12 @@ export class Session implements CallOwner {
   }
 
   private execute(method: string, params: unknown, id: JsonRpcId | undefined, idJson: string | undefined): Reply | Promise<Reply> {
+    const started = performance.now();
     const spec = this.host.methods.get(method);
+    const label = spec === undefined ? "unknown" : method;
+    const done = (outcome: string): void => this.host.observe(label, outcome, performance.now() - started);
     const refuse = (err: RpcError): Reply => {
+      done(err.codeName ?? "error");
       if (idJson === undefined) return undefined; // notifications are never answered
       this.countRequest();
       return errorLine(idJson, err);
@@ -217,21 +224,26 @@ export class Session implements CallOwner {
     }
     if (!isPromiseLike(out)) {
       call.done = true;
+      done("ok");
       if (idJson === undefined) return undefined;
       this.countRequest();
       return resultLine(idJson, out);
     }
     if (id !== undefined) this.inflight.set(id, call);
-    const finish = (text: () => string): Reply => {
+    const finish = (outcome: string, text: () => string): Reply => {
       call.done = true;
       if (id !== undefined && this.inflight.get(id) === call) this.inflight.delete(id);
+      done(call.abortedFor === "cancelled" ? "cancelled" : outcome);
       if (idJson === undefined || call.abortedFor === "cancelled" || this.closed) return undefined;
       this.countRequest();
       return text();
     };
     return Promise.resolve(out).then(
-      (result) => finish(() => resultLine(idJson as string, result)),
-      (err: unknown) => finish(() => errorLine(idJson as string, asRpcError(err, call))),
+      (result) => finish("ok", () => resultLine(idJson as string, result)),
+      (err: unknown) => {
+        const e = asRpcError(err, call);
+        return finish(e.codeName ?? "error", () => errorLine(idJson as string, e));
+      },
     );
   }
 

@@ -192,4 +192,9 @@ export class AgentRepo {
   markDelivered(messageId: string, now: number): void {
     this.sql.get("UPDATE agent_messages SET delivered_at = ? WHERE id = ?").run(now, messageId);
   }
+  /** Rows by status, for metrics. */
+  countByStatus(): Record<string, number> {
+    const rows = this.sql.get("SELECT status, count(*) AS n FROM agents GROUP BY status").all() as Array<{ status: string; n: number }>;
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
 }

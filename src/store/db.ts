@@ -10,6 +10,8 @@ export type Db = Database.Database;
 export interface OpenOptions {
   /** `normal`: acknowledged writes survive a process kill (WAL); `full`: they also survive a power loss. */
   readonly synchronous: "normal" | "full";
+  /** How long to keep retrying a database another process holds locked (default 30 s). */
+  readonly lockWaitMs?: number;
 }
 
 export interface Store {
@@ -29,24 +31,44 @@ export class StoreOpenError extends Error {
   override readonly name = "StoreOpenError";
 }
 
-export function openStore(path: string, options: OpenOptions): Store {
+/**
+ * Opens (creating) the database, sets it up and migrates it. A database locked by another process is retried
+ * asynchronously for up to `lockWaitMs` — SQLite's own busy wait would block the event loop, and with it the
+ * /ready probe that should be saying "starting" meanwhile.
+ */
+export async function openStore(path: string, options: OpenOptions, onLocked: (attempt: number) => void = () => {}): Promise<Store> {
   if (!isAbsolute(path)) throw new StoreOpenError(`database path must be absolute, got "${path}"`);
+  const deadline = Date.now() + (options.lockWaitMs ?? 30_000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return openOnce(path, options);
+    } catch (err) {
+      const locked = (err as { cause?: { code?: string } }).cause?.code === "SQLITE_BUSY";
+      if (!locked || Date.now() > deadline) throw err;
+      onLocked(attempt);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt, 500)));
+    }
+  }
+}
+
+function openOnce(path: string, options: OpenOptions): Store {
   let db: Db;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path);
+    db = new Database(path, { timeout: 0 });
   } catch (err) {
-    throw new StoreOpenError(describeOpenFailure(path, err));
+    throw new StoreOpenError(describeOpenFailure(path, err), { cause: err });
   }
   try {
     const mode = db.pragma("journal_mode = WAL", { simple: true });
     if (mode !== "wal") throw new Error(`the file system refused write-ahead logging (journal_mode is ${String(mode)})`);
     db.pragma(`synchronous = ${options.synchronous}`);
-    db.pragma("busy_timeout = 5000");
     db.pragma("foreign_keys = ON");
     // After a burst, truncate the WAL file back to this size once it has been checkpointed.
     db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     const schemaVersion = migrate(db);
+    // From here on, brief lock waits (another process reading, a checkpoint) are normal and short.
+    db.pragma("busy_timeout = 5000");
     const writes = new WriteQueue(db);
     const checkpointer = new Checkpointer(db, path);
     let closing: Promise<void> | undefined;
@@ -66,7 +88,7 @@ export function openStore(path: string, options: OpenOptions): Store {
     };
   } catch (err) {
     db.close();
-    throw new StoreOpenError(`cannot use the database at ${path}: ${(err as Error).message}`);
+    throw new StoreOpenError(`cannot use the database at ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
 

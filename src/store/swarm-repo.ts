@@ -63,4 +63,9 @@ export class SwarmRepo {
   markDestroyed(id: string, now: number): void {
     this.sql.get("UPDATE swarms SET status = 'destroyed', destroyed_at = ?, updated_at = ? WHERE id = ?").run(now, now, id);
   }
+  /** Rows by status, for metrics. */
+  countByStatus(): Record<string, number> {
+    const rows = this.sql.get("SELECT status, count(*) AS n FROM swarms GROUP BY status").all() as Array<{ status: string; n: number }>;
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
 }

@@ -165,6 +165,11 @@ export class TaskRepo {
     for (const id of ids) if (this.sql.get("SELECT 1 FROM tasks WHERE id = ?").pluck().get(id) !== undefined) found.add(id);
     return found;
   }
+  /** Rows by status, for metrics. */
+  countByStatus(): Record<string, number> {
+    const rows = this.sql.get("SELECT status, count(*) AS n FROM tasks GROUP BY status").all() as Array<{ status: string; n: number }>;
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
 }
 
 const COLUMN_OF = {

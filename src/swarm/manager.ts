@@ -200,6 +200,11 @@ export class SwarmManager {
     });
   }
 
+  /** Swarms, agents and tasks by status, for metrics. */
+  counts(): { swarms: Record<string, number>; agents: Record<string, number>; tasks: Record<string, number> } {
+    return { swarms: this.deps.swarms.countByStatus(), agents: this.deps.agents.countByStatus(), tasks: this.deps.tasks.countByStatus() };
+  }
+
   private checkLimit(maxAgents: number): void {
     if (maxAgents > this.deps.maxAgents) {
       throw rpcError("RESOURCE_ERROR", `maxAgents may be at most ${this.deps.maxAgents} (MAX_AGENTS).`, {

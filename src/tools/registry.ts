@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ToolArgs, ToolContract, ToolPayload } from "../protocol/contract.js";
-import { rpcError, type RpcError } from "../protocol/errors.js";
+import { performance } from "node:perf_hooks";
+import { RpcError, rpcError } from "../protocol/errors.js";
 import type { ToolContext } from "./context.js";
 import type { SwarmGate } from "./gate.js";
 
@@ -59,16 +60,31 @@ export function describeTool(contract: ToolContract): ToolDefinition {
   };
 }
 
+export interface RegistryOptions {
+  /** Tools per tools/list page. */
+  readonly pageSize: number;
+  /** Per-swarm concurrency limit. */
+  readonly gate?: SwarmGate | undefined;
+  /** Told about every tool call: its name ("unknown" for tools that do not exist), outcome and time. */
+  readonly observe?: ((tool: string, outcome: string, ms: number) => void) | undefined;
+  /** Log destructive calls at info with their principal (when tokens make principals meaningful). */
+  readonly audit?: boolean | undefined;
+}
+
 export class ToolRegistry {
   private readonly byName = new Map<string, ToolBinding>();
   /** tools/list result JSON per page, computed once: the tool set does not change while the daemon runs. */
   private readonly pages: string[] = [];
 
-  constructor(
-    bindings: readonly ToolBinding[],
-    pageSize: number,
-    private readonly gate?: SwarmGate,
-  ) {
+  private readonly gate: SwarmGate | undefined;
+  private readonly observe: RegistryOptions["observe"];
+  private readonly audit: boolean;
+
+  constructor(bindings: readonly ToolBinding[], options: RegistryOptions) {
+    const { pageSize } = options;
+    this.gate = options.gate;
+    this.observe = options.observe;
+    this.audit = options.audit ?? false;
     for (const b of bindings) {
       if (this.byName.has(b.contract.name)) throw new Error(`tool ${b.contract.name} is bound twice`);
       this.byName.set(b.contract.name, b);
@@ -101,7 +117,33 @@ export class ToolRegistry {
 
   /** Validates the arguments and runs the tool; returns its payload. */
   call(name: unknown, args: unknown, ctx: ToolContext): object | Promise<object> {
+    const started = performance.now();
     const binding = typeof name === "string" ? this.byName.get(name) : undefined;
+    const label = binding?.contract.name ?? "unknown";
+    const done = (outcome: string): void => this.observe?.(label, outcome, performance.now() - started);
+    try {
+      const out = this.run(binding, name, args, ctx);
+      if (!(out instanceof Promise)) {
+        done("ok");
+        return out;
+      }
+      return out.then(
+        (value) => {
+          done("ok");
+          return value;
+        },
+        (err: unknown) => {
+          done(err instanceof RpcError ? (err.codeName ?? "error") : "error");
+          throw err;
+        },
+      );
+    } catch (err) {
+      done(err instanceof RpcError ? (err.codeName ?? "error") : "error");
+      throw err;
+    }
+  }
+
+  private run(binding: ToolBinding | undefined, name: unknown, args: unknown, ctx: ToolContext): object | Promise<object> {
     if (binding === undefined) {
       throw rpcError("INVALID_PARAMS", `Unknown tool ${JSON.stringify(name)}; tools/list names the tools.`, {
         reason: "unknown_tool",
@@ -117,8 +159,7 @@ export class ToolRegistry {
       });
     }
     const { contract } = binding;
-    // An audit trail at the default level: destructive calls are rare and worth knowing who made them.
-    if (contract.annotations.destructiveHint) ctx.log.info({ tool: contract.name, target: targetOf(parsed.data) }, "destructive tool call");
+    if (this.audit && contract.annotations.destructiveHint) ctx.log.info({ tool: contract.name, target: targetOf(parsed.data) }, "destructive tool call");
     const release = this.gate?.enter(parsed.data, ctx.session) ?? (() => {});
     let out: object | Promise<object>;
     try {

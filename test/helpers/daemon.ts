@@ -49,7 +49,8 @@ export async function startDaemon(
 ): Promise<RunningDaemon> {
   const dir = options.dir ?? tempDir(t);
   // Tests pipeline thousands of requests on one connection; the rate limit has tests of its own.
-  const command = parseCli([], { MCP_TCP_PORT: "0", SWARMD_DB: join(dir, "swarmd.db"), SWARMD_RATE_LIMIT: "0", ...env });
+  // The HTTP side port is off unless a test asks for one: tests run in parallel.
+  const command = parseCli([], { MCP_TCP_PORT: "0", SWARMD_DB: join(dir, "swarmd.db"), SWARMD_RATE_LIMIT: "0", SWARMD_HTTP_PORT: "0", ...env });
   if (command.kind !== "run") throw new Error("unexpected CLI command");
   const { log, lines } = memoryLogger(env.MCP_LOG_LEVEL ?? "info");
   const daemon = new Daemon({ config: command.config, log, ...(options.clock ? { clock: options.clock } : {}) });

@@ -54,7 +54,7 @@ export async function startRpc(
   options: { tools?: ToolBinding[]; idleTimeoutMs?: number; maxMessageBytes?: number } = {},
 ): Promise<TestServer> {
   const { log, lines } = memoryLogger();
-  const tools = new ToolRegistry(options.tools ?? [sleepBinding], 100);
+  const tools = new ToolRegistry(options.tools ?? [sleepBinding], { pageSize: 100 });
   const maxMessageBytes = options.maxMessageBytes ?? 10 * 1024 * 1024;
   const rpc = new RpcServer({
     methods: mcpMethods({ tools, version: "0.0.0-test", resultMirror: true, batchMaxItems: 100 }),
@@ -63,6 +63,7 @@ export async function startRpc(
     maxInflight: 1024,
     maxConnections: 1024,
     guard: { rateLimit: 0, rateBurst: 1, authenticator: new Authenticator([]), toolHints: (name) => tools.contract(name)?.annotations },
+    observe: () => {},
     log,
   });
   const tcp = new TcpTransport(

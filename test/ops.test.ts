@@ -1,0 +1,141 @@
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import t from "tap";
+import { LineClient } from "../scripts/line-client.js";
+import { freePort, startDaemon, tempDir } from "./helpers/daemon.js";
+import { spawnDaemon, spawnListening, waitForLog } from "./helpers/spawn.js";
+
+const get = async (port: number, path: string): Promise<{ status: number; body: string }> => {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: res.status, body: await res.text() };
+};
+
+t.test("HTTP side port: /health, /ready and Prometheus /metrics with real values", async (t) => {
+  const httpPort = await freePort();
+  const { port, daemon } = await startDaemon(t, { SWARMD_HTTP_PORT: String(httpPort) });
+  t.same(await get(httpPort, "/health"), { status: 200, body: '{"status":"ok"}\n' });
+  t.same(await get(httpPort, "/ready"), { status: 200, body: '{"status":"ready"}\n' });
+  t.equal((await get(httpPort, "/nope")).status, 404);
+  const c = await LineClient.connect(port);
+  t.teardown(() => c.close());
+  await c.call("swarm_init", { initialAgents: [{ type: "coder" }, { type: "tester" }] });
+  for (let i = 0; i < 3; i++) await c.call("memory_store", { key: `k${i}`, value: "x".repeat(10) });
+  await c.call("no_such_tool", {});
+  await c.request("nope");
+  const { status, body } = await get(httpPort, "/metrics");
+  t.equal(status, 200);
+  const value = (line: string): number => Number(new RegExp(`^${line.replace(/[{}"=]/g, (ch) => `\\${ch}`)} (\\S+)$`, "m").exec(body)?.[1] ?? NaN);
+  t.equal(value('swarmd_requests_total{method="tools/call",outcome="ok"}'), 4);
+  t.equal(value('swarmd_requests_total{method="tools/call",outcome="INVALID_PARAMS"}'), 1);
+  t.equal(value('swarmd_requests_total{method="unknown",outcome="METHOD_NOT_FOUND"}'), 1, "unknown methods share one label");
+  t.equal(value('swarmd_tool_calls_total{tool="memory_store",outcome="ok"}'), 3);
+  t.equal(value('swarmd_tool_calls_total{tool="unknown",outcome="INVALID_PARAMS"}'), 1);
+  t.equal(value('swarmd_swarms{status="active"}'), 1);
+  t.equal(value('swarmd_agents{status="idle"}'), 2);
+  t.equal(value("swarmd_memory_entries"), 3);
+  t.equal(value("swarmd_memory_bytes"), 36);
+  t.equal(value("swarmd_connections"), 1);
+  for (const name of ["swarmd_request_duration_seconds_bucket", "swarmd_tool_duration_seconds_bucket", 'swarmd_tasks{status="pending"}', "swarmd_memory_expired_awaiting_sweep", "swarmd_memory_last_sweep_longest_slice_seconds", "swarmd_wal_checkpoints", "nodejs_eventloop_lag_seconds", "process_resident_memory_bytes"]) {
+    t.match(body, name);
+  }
+  void daemon;
+});
+
+t.test("/ready is 503 while the database is not open yet and while shutting down; /health stays 200", async (t) => {
+  const dir = tempDir(t);
+  const dbPath = join(dir, "locked.db");
+  const holder = new Database(dbPath);
+  holder.exec("CREATE TABLE hold (x); BEGIN EXCLUSIVE; INSERT INTO hold VALUES (1);");
+  const httpPort = await freePort();
+  const d = spawnDaemon(t, ["--port", "0", "--db", dbPath, "--http-port", String(httpPort)]);
+  let starting: { status: number; body: string } | undefined;
+  for (let i = 0; i < 100 && starting === undefined; i++) {
+    starting = await get(httpPort, "/ready").catch(() => undefined);
+    if (starting === undefined) await new Promise((r) => setTimeout(r, 20));
+  }
+  t.same(starting, { status: 503, body: '{"status":"starting"}\n' }, "the database is still locked");
+  t.equal((await get(httpPort, "/health")).status, 200);
+  holder.exec("COMMIT");
+  holder.close();
+  await waitForLog(d, (l) => l.msg === "swarmd listening");
+  t.equal((await get(httpPort, "/ready")).status, 200);
+
+  const busy = await LineClient.connect((await waitForLog(d, (l) => l.msg === "swarmd listening")).port);
+  t.teardown(() => busy.close());
+  await busy.call("swarm_init", {});
+  const blocked = (await busy.call("task_orchestrate", { task: "x", requiredCapabilities: ["nobody"] })).result.taskId;
+  busy.call("task_wait", { taskId: blocked, timeoutMs: 1500 }).catch(() => {});
+  await new Promise((r) => setTimeout(r, 100));
+  d.proc.kill("SIGTERM");
+  await new Promise((r) => setTimeout(r, 100));
+  t.same(await get(httpPort, "/ready"), { status: 503, body: '{"status":"shutting_down"}\n' }, "draining: not ready");
+  t.equal((await get(httpPort, "/health")).status, 200, "but alive");
+  t.equal(await d.exited, 0);
+});
+
+t.test("logs: JSON lines by default, one per connection opened and closed, none per successful request", async (t) => {
+  const d = await spawnListening(t, ["--db", join(tempDir(t), "l.db")]);
+  const c = await LineClient.connect(d.port);
+  for (let i = 0; i < 20; i++) await c.call("memory_store", { key: `k${i}`, value: i });
+  c.close();
+  await waitForLog(d, (l) => l.msg === "connection closed");
+  d.proc.kill("SIGTERM");
+  await d.exited;
+  t.ok(d.logs.every((l) => typeof l.level === "number" && typeof l.time === "number"), "every line is JSON");
+  t.same(
+    d.logs.map((l) => l.msg),
+    ["swarmd listening", "connection opened", "connection closed", "shutting down", "swarmd stopped"],
+  );
+  const pretty = await spawnListening(t, ["--db", join(tempDir(t), "p.db"), "--log-format", "pretty"]).catch((e: Error) => e);
+  t.ok(pretty instanceof Error, "pretty lines are not JSON (the helper cannot read them)");
+  const child = spawn(process.execPath, [new URL("../dist/src/main.js", import.meta.url).pathname, "--port", "0", "--http-port", "0", "--db", join(tempDir(t), "q.db"), "--log-format", "pretty"]);
+  let err = "";
+  child.stderr.setEncoding("utf8").on("data", (s: string) => (err += s));
+  while (!err.includes("swarmd listening")) await new Promise((r) => setTimeout(r, 20));
+  child.kill("SIGTERM");
+  await new Promise((r) => child.on("exit", r));
+  t.match(err, /^\d\d:\d\d:\d\d\.\d{3} INFO  swarmd listening address=127\.0\.0\.1 port=\d+ db=\S+q\.db/m);
+});
+
+t.test("the Dockerfile and compose file run the scripted image steps, and those steps start and probe a daemon", async (t) => {
+  const dockerfile = readFileSync(new URL("../Dockerfile", import.meta.url), "utf8");
+  const runs = [...dockerfile.matchAll(/^RUN (.*)$/gm)].map((m) => m[1]);
+  t.same(runs.filter((r) => !r?.startsWith("sh scripts/image-steps.sh ")), ["mkdir -p /data && chown node:node /data"], "every build step is a scripted step");
+  t.same(
+    runs.filter((r) => r?.startsWith("sh scripts/image-steps.sh ")),
+    ["sh scripts/image-steps.sh install", "sh scripts/image-steps.sh build", "sh scripts/image-steps.sh prune"],
+  );
+  t.match(dockerfile, /^FROM node:20-bookworm AS build$/m);
+  t.match(dockerfile, /^FROM node:20-bookworm-slim$/m);
+  t.match(dockerfile, /^ENV .*SWARMD_BIND=0\.0\.0\.0/m);
+  t.match(dockerfile, /^USER node$/m);
+  t.match(dockerfile, /^VOLUME \["\/data"\]$/m);
+  t.match(dockerfile, /^EXPOSE 9500 9501$/m);
+  t.match(dockerfile, /^STOPSIGNAL SIGTERM$/m);
+  t.match(dockerfile, /^HEALTHCHECK .*CMD \["sh", "scripts\/image-steps\.sh", "probe"\]$/m);
+  t.match(dockerfile, /^CMD \["sh", "scripts\/image-steps\.sh", "start"\]$/m);
+  const compose = readFileSync(new URL("../docker-compose.yml", import.meta.url), "utf8");
+  for (const needle of ["aliases: [multi-agent-container]", '"127.0.0.1:9500:9500"', "swarmd-data:/data", 'test: ["CMD", "sh", "scripts/image-steps.sh", "probe"]', "SWARMD_PROTECTED", "SWARMD_AUTH_TOKENS"]) {
+    t.match(compose, needle);
+  }
+
+  // The image's run steps, on this host's build, with the image's environment (database and ports moved).
+  const env: Record<string, string> = { PATH: process.env.PATH ?? "" };
+  for (const m of dockerfile.matchAll(/^ENV (.*)$/gm)) for (const kv of (m[1] as string).split(" ")) env[kv.split("=")[0] as string] = kv.slice(kv.indexOf("=") + 1);
+  Object.assign(env, { SWARMD_DB: join(tempDir(t), "image.db"), MCP_TCP_PORT: String(await freePort()), SWARMD_HTTP_PORT: String(await freePort()), SWARMD_PROTECTED: "0" });
+  const root = new URL("..", import.meta.url).pathname;
+  const start = spawn("sh", ["scripts/image-steps.sh", "start"], { cwd: root, env });
+  t.teardown(() => start.kill("SIGKILL"));
+  const probe = (): Promise<number | null> => new Promise((r) => spawn("sh", ["scripts/image-steps.sh", "probe"], { cwd: root, env }).on("exit", r));
+  let code: number | null = 3;
+  for (let i = 0; i < 50 && code !== 0; i++) {
+    code = await probe();
+    if (code !== 0) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.equal(code, 0, "the HEALTHCHECK probe passes against the started daemon");
+  start.kill("SIGTERM");
+  t.equal(await new Promise((r) => start.on("exit", r)), 0, "STOPSIGNAL SIGTERM stops it cleanly (exec: node is the process)");
+  t.not(await probe(), 0, "and the probe fails once it is gone");
+});
