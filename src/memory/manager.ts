@@ -119,7 +119,7 @@ export class MemoryManager {
         });
       }
       return { key, namespace, stored: true, size, version: row.version, expiresAt, createdAt: row.created_at, updatedAt: now };
-    });
+    }, true);
   }
 
   retrieve(namespace: string, key: string): MemoryEntry | undefined | Promise<MemoryEntry | undefined> {
@@ -132,7 +132,7 @@ export class MemoryManager {
 
   delete(namespace: string, key: string): Promise<boolean> {
     const now = this.deps.clock.now();
-    return this.deps.writes.write(() => this.deps.repo.delete(namespace, key, now));
+    return this.deps.writes.write(() => this.deps.repo.delete(namespace, key, now), true);
   }
 
   list(req: PageRequest & { prefix?: string | undefined; includeValues: boolean }): Page | Promise<Page> {

@@ -44,8 +44,8 @@ export class OpsServer {
     if (path === "/ready") return send(res, this.state === "ready" ? 200 : 503, { status: this.state });
     if (path === "/metrics") {
       try {
-        const text = await this.metrics.text();
-        res.writeHead(200, { "content-type": this.metrics.registry.contentType }).end(req.method === "HEAD" ? undefined : text);
+        const { text, contentType } = await this.metrics.text();
+        res.writeHead(200, { "content-type": contentType }).end(req.method === "HEAD" ? undefined : text);
       } catch (err) {
         send(res, 500, { error: (err as Error).message });
       }

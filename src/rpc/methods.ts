@@ -21,6 +21,7 @@ const INSTRUCTIONS =
   "swarmd keeps swarms, agents, tasks and memory in SQLite. Call server_info to see this daemon's state; tools/list describes every tool with its input and output schema. Tool failures are JSON-RPC errors with a data.reason.";
 
 const EMPTY = Object.freeze({});
+const EMPTY_JSON = new RawJson("{}");
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -57,7 +58,7 @@ export function mcpMethods(options: McpOptions): MethodTable {
     return EMPTY;
   });
   // Health probes (nc, load balancers) never initialize and read a status; after initialize MCP requires `{}`.
-  add("ping", (_params, call) => (call.session.initialized ? EMPTY : { status: "ok", timestamp: Date.now() }));
+  add("ping", (_params, call) => (call.session.initialized ? EMPTY_JSON : new RawJson('{"status":"ok","timestamp":' + Date.now() + "}")));
   add("tools/list", (params) => new RawJson(options.tools.listPage(isObject(params) ? params.cursor : undefined)));
 
   const envelope = (payload: unknown): RawJson => new RawJson(envelopeJson(JSON.stringify(payload), options.resultMirror));

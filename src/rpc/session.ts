@@ -199,20 +199,14 @@ export class Session implements CallOwner {
   private execute(method: string, params: unknown, id: JsonRpcId | undefined, idJson: string | undefined): Reply | Promise<Reply> {
     const started = performance.now();
     const spec = this.host.methods.get(method);
-    const label = spec === undefined ? "unknown" : method;
-    const done = (outcome: string): void => this.host.observe(label, outcome, performance.now() - started);
-    const refuse = (err: RpcError): Reply => {
-      done(err.codeName ?? "error");
-      if (idJson === undefined) return undefined; // notifications are never answered
-      this.countRequest();
-      return errorLine(idJson, err);
-    };
-    if (spec === undefined) return refuse(rpcError("METHOD_NOT_FOUND", `Method not found: ${JSON.stringify(method)}.`, { method }));
-    if (this.host.closing) return refuse(shuttingDown());
+    if (spec === undefined) {
+      return this.refuse("unknown", started, idJson, rpcError("METHOD_NOT_FOUND", `Method not found: ${JSON.stringify(method)}.`, { method }));
+    }
+    if (this.host.closing) return this.refuse(method, started, idJson, shuttingDown());
     try {
       this.guard.admit(method, params, spec.cost?.(params) ?? 1);
     } catch (err) {
-      return refuse(err as RpcError);
+      return this.refuse(method, started, idJson, err as RpcError);
     }
     const call = new Call(this, progressTokenOf(params));
     let out: unknown;
@@ -220,31 +214,41 @@ export class Session implements CallOwner {
       out = spec.handler(params, call);
     } catch (err) {
       call.done = true;
-      return refuse(asRpcError(err, call));
+      return this.refuse(method, started, idJson, asRpcError(err, call));
     }
     if (!isPromiseLike(out)) {
       call.done = true;
-      done("ok");
+      this.host.observe(method, "ok", performance.now() - started);
       if (idJson === undefined) return undefined;
       this.countRequest();
       return resultLine(idJson, out);
     }
     if (id !== undefined) this.inflight.set(id, call);
-    const finish = (outcome: string, text: () => string): Reply => {
-      call.done = true;
-      if (id !== undefined && this.inflight.get(id) === call) this.inflight.delete(id);
-      done(call.abortedFor === "cancelled" ? "cancelled" : outcome);
-      if (idJson === undefined || call.abortedFor === "cancelled" || this.closed) return undefined;
-      this.countRequest();
-      return text();
-    };
     return Promise.resolve(out).then(
-      (result) => finish("ok", () => resultLine(idJson as string, result)),
+      (result) => (this.finish(method, started, id, idJson, call, "ok") ? resultLine(idJson as string, result) : undefined),
       (err: unknown) => {
         const e = asRpcError(err, call);
-        return finish(e.codeName ?? "error", () => errorLine(idJson as string, e));
+        return this.finish(method, started, id, idJson, call, e.codeName ?? "error") ? errorLine(idJson as string, e) : undefined;
       },
     );
+  }
+
+  /** An error reply (none for a notification), counted under `label`. */
+  private refuse(label: string, started: number, idJson: string | undefined, err: RpcError): Reply {
+    this.host.observe(label, err.codeName ?? "error", performance.now() - started);
+    if (idJson === undefined) return undefined; // notifications are never answered
+    this.countRequest();
+    return errorLine(idJson, err);
+  }
+
+  /** Settles an async call; true when its reply is to be written. */
+  private finish(method: string, started: number, id: JsonRpcId | undefined, idJson: string | undefined, call: Call, outcome: string): boolean {
+    call.done = true;
+    if (id !== undefined && this.inflight.get(id) === call) this.inflight.delete(id);
+    this.host.observe(method, call.abortedFor === "cancelled" ? "cancelled" : outcome, performance.now() - started);
+    if (idJson === undefined || call.abortedFor === "cancelled" || this.closed) return false;
+    this.countRequest();
+    return true;
   }
 
   private rejectOversize(bytes: number): void {

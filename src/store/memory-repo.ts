@@ -55,8 +55,9 @@ export class MemoryRepo {
 
   constructor(private readonly db: Database) {
     this.sql = new Statements(db);
+    // Positional parameters: binding them skips the property lookups of named ones on the hottest statements.
     const insert = `INSERT INTO memory (namespace, key, value, size, tags, version, created_at, updated_at, expires_at)
-      VALUES (@namespace, @key, @value, @size, @tags, 1, @now, @now, @expiresAt)`;
+      VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)`;
     // An expired row that the sweep has not deleted yet is replaced as if it were absent: version 1, new createdAt.
     const expired = "memory.expires_at IS NOT NULL AND memory.expires_at <= excluded.updated_at";
     const update = `UPDATE SET value = excluded.value, size = excluded.size, tags = excluded.tags,
@@ -65,7 +66,7 @@ export class MemoryRepo {
         updated_at = excluded.updated_at, expires_at = excluded.expires_at`;
     this.upsertStmt = db.prepare(`${insert} ON CONFLICT (namespace, key) DO ${update} RETURNING version, created_at`);
     this.insertIfAbsentStmt = db.prepare(`${insert} ON CONFLICT (namespace, key) DO ${update} WHERE ${expired} RETURNING version, created_at`);
-    this.getStmt = db.prepare(`SELECT * FROM memory WHERE namespace = @namespace AND key = @key AND ${LIVE}`);
+    this.getStmt = db.prepare(`SELECT * FROM memory WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)`);
     this.deleteStmt = db.prepare(`DELETE FROM memory WHERE namespace = @namespace AND key = @key RETURNING expires_at`);
     this.sweepStmt = db.prepare(
       `DELETE FROM memory WHERE (namespace, key) IN
@@ -74,12 +75,13 @@ export class MemoryRepo {
   }
 
   /** Inserts or replaces; with `ifAbsent`, returns undefined instead of replacing a live entry. */
-  upsert(input: UpsertInput, ifAbsent: boolean): { version: number; created_at: number } | undefined {
-    return (ifAbsent ? this.insertIfAbsentStmt : this.upsertStmt).get(input) as { version: number; created_at: number } | undefined;
+  upsert(i: UpsertInput, ifAbsent: boolean): { version: number; created_at: number } | undefined {
+    const stmt = ifAbsent ? this.insertIfAbsentStmt : this.upsertStmt;
+    return stmt.get(i.namespace, i.key, i.value, i.size, i.tags, i.now, i.now, i.expiresAt) as { version: number; created_at: number } | undefined;
   }
 
   get(namespace: string, key: string, now: number): MemoryRow | undefined {
-    return this.getStmt.get({ namespace, key, now }) as MemoryRow | undefined;
+    return this.getStmt.get(namespace, key, now) as MemoryRow | undefined;
   }
 
   /** Deletes the row; true when it was live (an expired row is deleted too, but it was already gone for readers). */

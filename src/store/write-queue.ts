@@ -2,6 +2,8 @@ import type { Database, Statement } from "better-sqlite3";
 
 interface Pending {
   readonly fn: () => unknown;
+  /** Needs its own savepoint: it may change the database and then throw. */
+  readonly undoable: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -29,10 +31,14 @@ export class WriteQueue {
     };
   }
 
-  /** `fn` runs synchronously inside the batch's transaction. */
-  write<T>(fn: () => T): Promise<T> {
+  /**
+   * `fn` runs synchronously inside the batch's transaction. With `single`, the caller promises that `fn` changes the
+   * database with at most one statement and throws only instead of changing it — SQLite undoes a failed statement by
+   * itself, so such a write needs no savepoint (two statements fewer per write; a third of a memory_store's time).
+   */
+  write<T>(fn: () => T, single = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ fn, undoable: !single, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(this.flush);
@@ -55,6 +61,14 @@ export class WriteQueue {
     try {
       begin.run();
       for (const item of batch) {
+        if (!item.undoable) {
+          try {
+            results.push({ ok: true, value: item.fn() });
+          } catch (error) {
+            results.push({ ok: false, error });
+          }
+          continue;
+        }
         savepoint.run();
         try {
           results.push({ ok: true, value: item.fn() });

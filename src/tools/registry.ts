@@ -76,12 +76,13 @@ export class ToolRegistry {
   /** tools/list result JSON per page, computed once: the tool set does not change while the daemon runs. */
   private readonly pages: string[] = [];
 
+  private readonly pageSize: number;
   private readonly gate: SwarmGate | undefined;
   private readonly observe: RegistryOptions["observe"];
   private readonly audit: boolean;
 
   constructor(bindings: readonly ToolBinding[], options: RegistryOptions) {
-    const { pageSize } = options;
+    this.pageSize = options.pageSize;
     this.gate = options.gate;
     this.observe = options.observe;
     this.audit = options.audit ?? false;
@@ -89,12 +90,18 @@ export class ToolRegistry {
       if (this.byName.has(b.contract.name)) throw new Error(`tool ${b.contract.name} is bound twice`);
       this.byName.set(b.contract.name, b);
     }
-    const definitions = bindings.map((b) => describeTool(b.contract));
-    const pageCount = Math.max(1, Math.ceil(definitions.length / pageSize));
+  }
+
+  /** Computed on first use: generating JSON Schema for every tool is a tenth of the daemon's startup. */
+  private get pageTexts(): string[] {
+    if (this.pages.length > 0) return this.pages;
+    const definitions = [...this.byName.values()].map((b) => describeTool(b.contract));
+    const pageCount = Math.max(1, Math.ceil(definitions.length / this.pageSize));
     for (let page = 0; page < pageCount; page++) {
       const next = page + 1 < pageCount ? { nextCursor: encodeCursor(page + 1) } : {};
-      this.pages.push(JSON.stringify({ tools: definitions.slice(page * pageSize, (page + 1) * pageSize), ...next }));
+      this.pages.push(JSON.stringify({ tools: definitions.slice(page * this.pageSize, (page + 1) * this.pageSize), ...next }));
     }
+    return this.pages;
   }
 
   get names(): string[] {
@@ -107,8 +114,9 @@ export class ToolRegistry {
 
   /** The JSON text of the tools/list result for `cursor` (absent: the first page). */
   listPage(cursor: unknown): string {
-    if (cursor === undefined || cursor === null) return this.pages[0] as string;
-    const page = typeof cursor === "string" ? this.pages[decodeCursor(cursor) ?? -1] : undefined;
+    const pages = this.pageTexts;
+    if (cursor === undefined || cursor === null) return pages[0] as string;
+    const page = typeof cursor === "string" ? pages[decodeCursor(cursor) ?? -1] : undefined;
     if (page === undefined) {
       throw rpcError("INVALID_PARAMS", "The cursor is not one this server issued.", { reason: "invalid_cursor", cursor });
     }

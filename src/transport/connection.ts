@@ -17,7 +17,7 @@ export interface Connection {
   readonly kind: "tcp" | "stdio";
   /** `address:port`, or `stdio`. */
   readonly remote: string;
-  /** Queue one line (without its newline). Lines queued in one event-loop turn are written with one call. */
+  /** Queue one line (without its newline). Lines queued by one synchronous run of code are written with one call. */
   send(line: string): void;
   /** Write what is queued, then close our sending side. Idempotent. */
   end(): void;
@@ -64,7 +64,7 @@ export interface StreamConnectionOptions {
 
 /**
  * A Connection over a readable/writable pair (a TCP socket is both; stdio is stdin + stdout). Replies are coalesced
- * into one write per event-loop turn (a pipelining client costs one syscall per batch of replies, not per reply).
+ * into one write per received chunk (or per wave of settled promises) (a pipelining client costs one syscall per batch of replies, not per reply).
  * Received lines are delivered in short slices; delivery and reading stop while the peer is not draining our replies
  * (past the soft output limit) or while the rpc layer asks (too much in flight), and a peer that leaves more than the
  * hard limit unread is dropped.
@@ -189,7 +189,9 @@ export class StreamConnection implements Connection {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(this.flush);
+    // A microtask, not setImmediate: replies leave as soon as the lines that produced them (or the promise wave that
+    // settled them) are done, instead of one event-loop phase later; lines of one chunk still share one write.
+    queueMicrotask(this.flush);
   }
 
   private readonly flush = (): void => {

@@ -1,0 +1,83 @@
+import { Gauge, Registry, collectDefaultMetrics, type Metric } from "prom-client";
+import type { CollectedMetric } from "./series.js";
+
+/** What the daemon's state looks like right now, read at scrape time. */
+export interface MetricSources {
+  connections(): { open: number; total: number };
+  counts(): { swarms: Record<string, number>; agents: Record<string, number>; tasks: Record<string, number> };
+  memory(): Promise<{ entries: number; bytes: number; expiredAwaitingSweep: number; lastSweep: { deleted: number; longestSliceMs: number } | null }>;
+  checkpoints(): { checkpoints: number; framesCopied: number };
+}
+
+/**
+ * The Prometheus registry: the request series plus gauges read from the daemon at scrape time and prom-client's
+ * process metrics. Loaded on the first scrape, so prom-client costs nothing at startup.
+ */
+export function buildRegistry(sources: MetricSources, series: readonly CollectedMetric[]): Registry {
+  const registry = new Registry();
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry });
+  for (const m of series) registry.registerMetric(m as unknown as Metric);
+  new Gauge({
+    name: "swarmd_connections",
+    help: "Client connections open now.",
+    registers,
+    collect() {
+      this.set(sources.connections().open);
+    },
+  });
+  new Gauge({
+    name: "swarmd_connections_accepted",
+    help: "Client connections accepted since start.",
+    registers,
+    collect() {
+      this.set(sources.connections().total);
+    },
+  });
+  const byStatus = (name: "swarms" | "agents" | "tasks", statuses: readonly string[]): void => {
+    new Gauge({
+      name: `swarmd_${name}`,
+      help: `${name[0]?.toUpperCase()}${name.slice(1)} by status.`,
+      labelNames: ["status"],
+      registers,
+      collect() {
+        const counts = sources.counts()[name];
+        for (const status of statuses) this.set({ status }, counts[status] ?? 0);
+      },
+    });
+  };
+  byStatus("swarms", ["active", "destroyed"]);
+  byStatus("agents", ["idle", "busy", "offline", "terminated"]);
+  byStatus("tasks", ["pending", "assigned", "running", "completed", "failed", "cancelled"]);
+  // One sliced count of memory per scrape serves five gauges; prom-client collects them concurrently, so each
+  // awaits the same count (remembered for a moment).
+  let counted: { at: number; value: ReturnType<MetricSources["memory"]> } | undefined;
+  const memory = (): ReturnType<MetricSources["memory"]> => {
+    if (counted === undefined || performance.now() - counted.at > 250) counted = { at: performance.now(), value: sources.memory() };
+    return counted.value;
+  };
+  const memoryGauge = (name: string, help: string, read: (m: Awaited<ReturnType<MetricSources["memory"]>>) => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        this.set(read(await memory()));
+      },
+    });
+  };
+  memoryGauge("swarmd_memory_entries", "Live memory entries.", (m) => m.entries);
+  memoryGauge("swarmd_memory_bytes", "Bytes of live memory values.", (m) => m.bytes);
+  memoryGauge("swarmd_memory_expired_awaiting_sweep", "Expired memory entries the sweep has not deleted yet.", (m) => m.expiredAwaitingSweep);
+  memoryGauge("swarmd_memory_last_sweep_deleted", "Entries the last sweep deleted.", (m) => m.lastSweep?.deleted ?? 0);
+  memoryGauge("swarmd_memory_last_sweep_longest_slice_seconds", "The longest event-loop block of the last sweep.", (m) => (m.lastSweep?.longestSliceMs ?? 0) / 1000);
+  new Gauge({
+    name: "swarmd_wal_checkpoints",
+    help: "WAL checkpoints that copied pages since start (from the checkpoint worker).",
+    registers,
+    collect() {
+      this.set(sources.checkpoints().checkpoints);
+    },
+  });
+  return registry;
+}
