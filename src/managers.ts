@@ -6,6 +6,7 @@ import { AgentRepo } from "./store/agent-repo.js";
 import { AssignmentRepo } from "./store/assignment-repo.js";
 import type { Store } from "./store/db.js";
 import { MemoryRepo } from "./store/memory-repo.js";
+import { Revision } from "./store/revision.js";
 import { SwarmRepo } from "./store/swarm-repo.js";
 import { TaskRepo } from "./store/task-repo.js";
 import { UnitOfWork } from "./store/unit-of-work.js";
@@ -23,12 +24,13 @@ export interface Managers {
 
 /** The managers over one store, wired to each other; no sockets, no JSON-RPC. */
 export function createManagers(store: Store, config: Config, clock: Clock): Managers {
-  const uow = new UnitOfWork(store.db);
+  const revision = new Revision();
+  const uow = new UnitOfWork(store.db, revision);
   const repos = {
     swarms: new SwarmRepo(store.db),
-    agents: new AgentRepo(store.db),
+    agents: new AgentRepo(store.db, revision),
     tasks: new TaskRepo(store.db),
-    assignments: new AssignmentRepo(store.db),
+    assignments: new AssignmentRepo(store.db, revision),
   };
   const memory = new MemoryManager({
     repo: new MemoryRepo(store.db),
@@ -40,7 +42,7 @@ export function createManagers(store: Store, config: Config, clock: Clock): Mana
       maxValueBytes: config.memoryMaxValueBytes,
     },
   });
-  const agents = new AgentManager({ uow, agents: repos.agents, assignments: repos.assignments, clock, maxAgents: config.maxAgents });
+  const agents = new AgentManager({ uow, agents: repos.agents, assignments: repos.assignments, revision, clock, maxAgents: config.maxAgents });
   const engine = new TaskEngine({ uow, ...repos, agentManager: agents, clock });
   const tasks = new TaskManager({ uow, tasks: repos.tasks, assignments: repos.assignments, swarms: repos.swarms, agentManager: agents, engine, clock });
   const swarms = new SwarmManager({ uow, swarms: repos.swarms, agents: repos.agents, tasks: repos.tasks, agentManager: agents, engine, clock, maxAgents: config.maxAgents });

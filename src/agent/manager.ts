@@ -6,8 +6,10 @@ import type { AgentRepo, AgentRow, MessageRow } from "../store/agent-repo.js";
 import type { AssignmentRepo, AssignmentRow } from "../store/assignment-repo.js";
 import type { SwarmRow } from "../store/swarm-repo.js";
 import type { UnitOfWork } from "../store/unit-of-work.js";
+import type { Revision } from "../store/revision.js";
 import { DEFAULT_CAPABILITIES, assertTransition } from "./lifecycle.js";
-import { agentView, type AgentView, type WorkerInfo } from "./view.js";
+import { AgentListing, type ListingFilter, type ListingText } from "./listing.js";
+import { agentView, groupByAgent, type AgentView, type WorkerInfo } from "./view.js";
 
 /** A connection working for agents, as the agent manager sees it: something to notify. */
 export interface WorkerChannel {
@@ -19,6 +21,8 @@ export interface AgentDeps {
   readonly uow: UnitOfWork;
   readonly agents: AgentRepo;
   readonly assignments: AssignmentRepo;
+  /** Moves with every agent or assignment write: the listing's cache key. */
+  readonly revision: Revision;
   readonly clock: Clock;
   /** MAX_AGENTS: agents that are not terminated, across every swarm. */
   readonly maxAgents: number;
@@ -45,7 +49,19 @@ export class AgentManager {
   private readonly workers = new Map<string, WorkerInfo & { readonly channel: WorkerChannel }>();
   private readonly byConnection = new Map<number, Set<string>>();
 
-  constructor(private readonly deps: AgentDeps) {}
+  private readonly listing: AgentListing;
+
+  constructor(private readonly deps: AgentDeps) {
+    this.listing = new AgentListing(deps.revision, (swarmId, withMetadata) => {
+      const rows = this.rows(swarmId);
+      const active = groupByAgent(this.deps.assignments.active());
+      const now = this.deps.clock.now();
+      return rows.map((row) => {
+        const mine = active.get(row.id) ?? [];
+        return { row, active: mine, view: agentView(row, this.workers.get(row.id), mine, now, withMetadata) };
+      });
+    });
+  }
 
   spawn(swarm: SwarmRow, spec: SpawnSpec): AgentRow {
     const { agents, uow, clock } = this.deps;
@@ -238,25 +254,9 @@ export class AgentManager {
     return this.deps.agents.countMessages(agentId);
   }
 
-  /** Measured figures per agent, from its counters and active assignments. */
-  metrics(rows: readonly AgentRow[]) {
-    const views = this.views(rows, false);
-    return rows.map((r, i) => {
-      const v = views[i] as AgentView;
-      return {
-        agentId: r.id,
-        swarmId: r.swarmId,
-        status: r.status,
-        tasksCompleted: r.tasksCompleted,
-        tasksFailed: r.tasksFailed,
-        tasksActive: v.performance.tasks_active,
-        successRate: v.performance.success_rate,
-        avgTaskTimeMs: r.tasksCompleted === 0 ? null : r.taskMsTotal / r.tasksCompleted,
-        lastActiveAt: r.lastActiveAt,
-        workload: v.workload,
-        health: v.health,
-      };
-    });
+  /** agent_list's agents as JSON text: a swarm's (or every active swarm's) that the filter keeps, in spawn order. */
+  listText(swarmId: string | undefined, withMetadata: boolean, filter: ListingFilter): ListingText {
+    return this.listing.text(swarmId, withMetadata, filter, this.deps.clock.now());
   }
 
   /** Views of many agents with one read of the active assignments. */
@@ -274,14 +274,4 @@ export class AgentManager {
     mine?.delete(agentId);
     if (mine?.size === 0) this.byConnection.delete(worker.connectionId);
   }
-}
-
-export function groupByAgent(assignments: readonly AssignmentRow[]): Map<string, AssignmentRow[]> {
-  const byAgent = new Map<string, AssignmentRow[]>();
-  for (const a of assignments) {
-    const list = byAgent.get(a.agentId);
-    if (list) list.push(a);
-    else byAgent.set(a.agentId, [a]);
-  }
-  return byAgent;
 }

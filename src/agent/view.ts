@@ -55,17 +55,23 @@ export function health(row: AgentRow, worker: WorkerInfo | undefined): number | 
   return Math.round(100 * (1 - failed / recent.length));
 }
 
+/** The members of a view that change with time alone (paths as jsonTemplate takes them); the rest change with rows. */
+export const TIME_FIELDS = ["age", "performance.activity_level"] as const;
+
+/** Values of TIME_FIELDS at `now`, in that order. */
+export function timeFields(row: AgentRow, active: readonly AssignmentRow[], now: number): [age: number, activityLevel: number] {
+  let runningMs = 0;
+  for (const a of active) if (a.status === "running") runningMs += now - (a.startedAt ?? now);
+  const ageMs = Math.max(1, now - row.createdAt);
+  return [Math.floor(ageMs / 1000), Math.min(1, (row.busyMs + runningMs) / (ageMs * row.capacity))];
+}
+
 /** Everything listed about an agent is read from its row, its active assignments and its worker — nothing invented. */
 export function agentView(row: AgentRow, worker: WorkerInfo | undefined, active: readonly AssignmentRow[], now: number, withMetadata: boolean): AgentView {
   let running = 0;
-  let runningMs = 0;
-  for (const a of active) {
-    if (a.status !== "running") continue;
-    running++;
-    runningMs += now - (a.startedAt ?? now);
-  }
+  for (const a of active) if (a.status === "running") running++;
   const finished = row.tasksCompleted + row.tasksFailed;
-  const ageMs = Math.max(1, now - row.createdAt);
+  const [age, activityLevel] = timeFields(row, active, now);
   const h = health(row, worker);
   const view: AgentView = {
     id: row.id,
@@ -83,7 +89,7 @@ export function agentView(row: AgentRow, worker: WorkerInfo | undefined, active:
     cpu_usage: null,
     memory_usage: null,
     createdAt: row.createdAt,
-    age: Math.floor(ageMs / 1000),
+    age,
     lastActiveAt: row.lastActiveAt,
     runtime: {
       kind: row.runtime.kind,
@@ -96,7 +102,7 @@ export function agentView(row: AgentRow, worker: WorkerInfo | undefined, active:
       cpu_usage: null,
       memory_usage: null,
       health_score: h === null ? null : h / 100,
-      activity_level: Math.min(1, (row.busyMs + runningMs) / (ageMs * row.capacity)),
+      activity_level: activityLevel,
       tasks_active: active.length,
       tasks_completed: row.tasksCompleted,
       tasks_failed: row.tasksFailed,
@@ -115,4 +121,31 @@ export function agentView(row: AgentRow, worker: WorkerInfo | undefined, active:
     };
   }
   return view;
+}
+
+export function groupByAgent(assignments: readonly AssignmentRow[]): Map<string, AssignmentRow[]> {
+  const byAgent = new Map<string, AssignmentRow[]>();
+  for (const a of assignments) {
+    const list = byAgent.get(a.agentId);
+    if (list) list.push(a);
+    else byAgent.set(a.agentId, [a]);
+  }
+  return byAgent;
+}
+
+/** Measured figures of an agent (agent_metrics), from its counters and its view. */
+export function metricsOf(r: AgentRow, v: AgentView) {
+  return {
+    agentId: r.id,
+    swarmId: r.swarmId,
+    status: r.status,
+    tasksCompleted: r.tasksCompleted,
+    tasksFailed: r.tasksFailed,
+    tasksActive: v.performance.tasks_active,
+    successRate: v.performance.success_rate,
+    avgTaskTimeMs: r.tasksCompleted === 0 ? null : r.taskMsTotal / r.tasksCompleted,
+    lastActiveAt: r.lastActiveAt,
+    workload: v.workload,
+    health: v.health,
+  };
 }

@@ -2,6 +2,7 @@
  * The tools/call result envelope (DESIGN §2): MCP's `content` + `structuredContent`, plus the payload's top-level keys
  * mirrored onto the result for legacy clients that read `result.swarmId` directly.
  */
+import type { Piece } from "./serialized.js";
 
 /**
  * Builds the result's JSON text from the payload's JSON text, so the payload is serialised once however many times it
@@ -12,6 +13,15 @@ export function envelopeJson(payloadJson: string, mirror: boolean): string {
   // "{}" has no keys to mirror; otherwise splice the payload's members (and its closing brace) onto the envelope.
   if (!mirror || payloadJson.length <= 2) return head + "}";
   return head + "," + payloadJson.slice(1);
+}
+
+/** envelopeJson for a payload given in pieces (see Serialized): the same text, as pieces to join once. */
+export function envelopePieces(json: readonly Piece[], quoted: readonly Piece[], mirror: boolean): Piece[] {
+  const head: Piece[] = ['{"content":[{"type":"text","text":', ...quoted, '}],"structuredContent":', ...json];
+  const [first, ...rest] = json;
+  if (!mirror || first === undefined) return [...head, "}"];
+  // The mirror is the payload's members without its opening brace.
+  return [...head, ",", first.slice(1), ...rest];
 }
 
 /** The payload of a tools/call result: `structuredContent` when present, else the JSON in the first text block. */

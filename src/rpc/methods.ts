@@ -1,6 +1,7 @@
-import { envelopeJson } from "../protocol/envelope.js";
+import { envelopeJson, envelopePieces } from "../protocol/envelope.js";
 import { rpcError, type RpcError } from "../protocol/errors.js";
 import { negotiateProtocolVersion } from "../protocol/mcp.js";
+import { Serialized } from "../protocol/serialized.js";
 import type { ToolRegistry } from "../tools/registry.js";
 import { asRpcError, isPromiseLike, type Call, type MethodHandler, type MethodSpec, type MethodTable } from "./call.js";
 import { batchTooLarge } from "./session.js";
@@ -61,7 +62,12 @@ export function mcpMethods(options: McpOptions): MethodTable {
   add("ping", (_params, call) => (call.session.initialized ? EMPTY_JSON : new RawJson('{"status":"ok","timestamp":' + Date.now() + "}")));
   add("tools/list", (params) => new RawJson(options.tools.listPage(isObject(params) ? params.cursor : undefined)));
 
-  const envelope = (payload: unknown): RawJson => new RawJson(envelopeJson(JSON.stringify(payload), options.resultMirror));
+  const envelope = (payload: unknown): RawJson =>
+    new RawJson(
+      payload instanceof Serialized
+        ? envelopePieces(payload.json, payload.quoted, options.resultMirror)
+        : envelopeJson(JSON.stringify(payload), options.resultMirror),
+    );
   add("tools/call", (params, call) => {
     if (!isObject(params)) throw invalidParams("tools/call params must be an object {name, arguments}.");
     const payload = options.tools.call(params.name, params.arguments, call);

@@ -15,7 +15,7 @@ import {
 } from "./call.js";
 import { classify } from "./classify.js";
 import { SessionGuard, type GuardConfig } from "./guard.js";
-import { NULL_ID, errorLine, notificationLine, resultLine, type JsonRpcId } from "./wire.js";
+import { NULL_ID, errorLine, lineText, notificationLine, resultLine, type JsonRpcId, type Line } from "./wire.js";
 
 /** What a session needs from the server that owns it. */
 export interface SessionHost {
@@ -32,7 +32,7 @@ export interface SessionHost {
   sessionClosed(session: Session): void;
 }
 
-type Reply = string | undefined;
+type Reply = Line | undefined;
 
 const PARSE_ERROR_LINE = errorLine(NULL_ID, rpcError("PARSE_ERROR", "Parse error: the line is not valid JSON."));
 
@@ -152,8 +152,9 @@ export class Session implements CallOwner {
       return;
     }
     const reply = Array.isArray(message) ? this.receiveArray(message, line) : this.dispatch(message, line, -1);
-    if (typeof reply === "string") this.conn.send(reply);
-    else if (reply !== undefined) this.track(reply);
+    if (reply === undefined) return;
+    if (reply instanceof Promise) this.track(reply);
+    else this.conn.send(reply);
   }
 
   private track(reply: Promise<Reply>): void {
@@ -183,10 +184,10 @@ export class Session implements CallOwner {
     }
     const replies = items.map((item, index) => this.dispatch(item, line, index));
     const join = (texts: Reply[]): Reply => {
-      const present = texts.filter((t): t is string => t !== undefined);
-      return present.length === 0 ? undefined : "[" + present.join(",") + "]";
+      const present = texts.filter((t): t is Line => t !== undefined);
+      return present.length === 0 ? undefined : "[" + present.map(lineText).join(",") + "]";
     };
-    return replies.some((r) => typeof r === "object") ? Promise.all(replies).then(join) : join(replies as Reply[]);
+    return replies.some((r) => r instanceof Promise) ? Promise.all(replies).then(join) : join(replies as Reply[]);
   }
 
   private dispatch(message: unknown, line: string, index: number): Reply | Promise<Reply> {

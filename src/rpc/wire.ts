@@ -1,18 +1,29 @@
 import { RpcError } from "../protocol/errors.js";
+import { joinBytes, type Piece } from "../protocol/serialized.js";
 
 /** A result already serialised (a cached tools/list page, a tools/call envelope): written as is. */
 export class RawJson {
-  constructor(readonly json: string) {}
+  constructor(readonly json: string | readonly Piece[]) {}
+}
+
+/** A line to write: text, or pieces of it written together (replies assembled from cached bytes, see Serialized). */
+export type Line = string | readonly Piece[];
+
+/** A line as one string (for the rare places that embed a reply in another, such as a native batch). */
+export function lineText(line: Line): string {
+  return typeof line === "string" ? line : joinBytes(line).toString();
 }
 
 export type JsonRpcId = string | number | null;
 
 function resultText(result: unknown): string {
-  return result instanceof RawJson ? result.json : (JSON.stringify(result) ?? "null");
+  if (!(result instanceof RawJson)) return JSON.stringify(result) ?? "null";
+  return typeof result.json === "string" ? result.json : joinBytes(result.json).toString();
 }
 
 /** Lines are assembled by hand so each message is serialised once and keys come in the conventional order. */
-export function resultLine(idJson: string, result: unknown): string {
+export function resultLine(idJson: string, result: unknown): Line {
+  if (result instanceof RawJson && typeof result.json !== "string") return ['{"jsonrpc":"2.0","id":' + idJson + ',"result":', ...result.json, "}"];
   return '{"jsonrpc":"2.0","id":' + idJson + ',"result":' + resultText(result) + "}";
 }
 

@@ -1,5 +1,6 @@
 import type { Database } from "better-sqlite3";
 import type { AgentStatus, AgentType } from "../protocol/agent-types.js";
+import type { Revision } from "./revision.js";
 import { Statements } from "./statements.js";
 
 /** What is persisted about an agent's executor; whether a worker is connected right now is not (see AgentManager). */
@@ -79,11 +80,15 @@ const json = (v: unknown): string | null => (v === null || v === undefined ? nul
 export class AgentRepo {
   private readonly sql: Statements;
 
-  constructor(db: Database) {
+  constructor(
+    db: Database,
+    private readonly revision: Revision,
+  ) {
     this.sql = new Statements(db);
   }
 
   insert(a: Pick<AgentRow, "id" | "swarmId" | "seq" | "type" | "name" | "status" | "capabilities" | "capacity" | "config" | "resources" | "runtime" | "createdAt">): void {
+    this.revision.bump();
     this.sql
       .get(
         `INSERT INTO agents (id, swarm_id, seq, type, name, status, capabilities, capacity, config, resources, runtime, created_at, updated_at)
@@ -128,16 +133,19 @@ export class AgentRepo {
   }
 
   setStatus(id: string, status: AgentStatus, now: number): void {
+    this.revision.bump();
     this.sql.get("UPDATE agents SET status = ?, updated_at = ? WHERE id = ?").run(status, now, id);
   }
 
   setRuntime(id: string, runtime: RuntimeRecord, status: AgentStatus, now: number): void {
+    this.revision.bump();
     this.sql
       .get("UPDATE agents SET runtime = ?, status = ?, updated_at = ?, last_active_at = ? WHERE id = ?")
       .run(JSON.stringify(runtime), status, now, now, id);
   }
 
   terminate(id: string, reason: string | null, now: number): void {
+    this.revision.bump();
     this.sql
       .get("UPDATE agents SET status = 'terminated', terminated_at = ?, termination_reason = ?, updated_at = ? WHERE id = ?")
       .run(now, reason, now, id);
@@ -145,6 +153,7 @@ export class AgentRepo {
 
   /** Folds one finished assignment into the agent's counters. `outcome` null: cancelled (time counted, no outcome). */
   recordFinish(id: string, outcome: "c" | "f" | null, runMs: number, responseMs: number, now: number): void {
+    this.revision.bump();
     this.sql
       .get(
         `UPDATE agents SET
@@ -161,6 +170,7 @@ export class AgentRepo {
   }
 
   touch(id: string, now: number): void {
+    this.revision.bump();
     this.sql.get("UPDATE agents SET last_active_at = ?, updated_at = ? WHERE id = ?").run(now, now, id);
   }
 

@@ -1,4 +1,5 @@
 import type { Database } from "better-sqlite3";
+import type { Revision } from "./revision.js";
 import { Statements } from "./statements.js";
 
 /**
@@ -33,11 +34,15 @@ const COLUMNS = `id, task_id AS taskId, agent_id AS agentId, attempt, status, re
 export class AssignmentRepo {
   private readonly sql: Statements;
 
-  constructor(db: Database) {
+  constructor(
+    db: Database,
+    private readonly revision: Revision,
+  ) {
     this.sql = new Statements(db);
   }
 
   insert(a: Pick<AssignmentRow, "id" | "taskId" | "agentId" | "attempt" | "status" | "assignedAt" | "startedAt" | "deadlineAt">): void {
+    this.revision.bump();
     this.sql
       .get(
         `INSERT INTO assignments (id, task_id, agent_id, attempt, status, assigned_at, started_at, deadline_at)
@@ -92,14 +97,17 @@ export class AssignmentRepo {
   }
 
   start(id: string, now: number, deadlineAt: number): void {
+    this.revision.bump();
     this.sql.get("UPDATE assignments SET status = 'running', started_at = ?, deadline_at = ? WHERE id = ?").run(now, deadlineAt, id);
   }
 
   progress(id: string, progress: number, message: string | null, deadlineAt: number): void {
+    this.revision.bump();
     this.sql.get("UPDATE assignments SET progress = ?, progress_message = ?, deadline_at = ? WHERE id = ?").run(progress, message, deadlineAt, id);
   }
 
   finish(id: string, status: AssignmentStatus, result: string | null, error: string | null, now: number): void {
+    this.revision.bump();
     this.sql
       .get("UPDATE assignments SET status = ?, result = ?, error = ?, finished_at = ?, progress = CASE WHEN ? = 'completed' THEN 1 ELSE progress END WHERE id = ?")
       .run(status, result, error, now, status, id);

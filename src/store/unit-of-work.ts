@@ -1,4 +1,5 @@
 import type { Database } from "better-sqlite3";
+import type { Revision } from "./revision.js";
 
 /**
  * One SQLite transaction per mutation, however many managers it passes through: nested `run` calls join the
@@ -10,7 +11,10 @@ export class UnitOfWork {
   private depth = 0;
   private pending: Array<() => void> = [];
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly revision: Revision,
+  ) {}
 
   run<T>(fn: () => T): T {
     if (this.depth > 0) {
@@ -20,6 +24,7 @@ export class UnitOfWork {
         return this.db.transaction(fn)();
       } catch (err) {
         this.pending.length = mark;
+        this.revision.bump();
         throw err;
       }
     }
@@ -29,6 +34,7 @@ export class UnitOfWork {
       result = this.db.transaction(fn)();
     } catch (err) {
       this.pending = [];
+      this.revision.bump();
       throw err;
     } finally {
       this.depth--;

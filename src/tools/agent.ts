@@ -1,5 +1,8 @@
+import { metricsOf, type AgentView } from "../agent/view.js";
 import { canonicalAgentType } from "../protocol/agent-types.js";
 import { agentInbox, agentList, agentMessage, agentMetrics, agentSpawn, agentStatus, agentTerminate } from "../protocol/tools/agent.js";
+import type { ToolPayload } from "../protocol/contract.js";
+import { Serialized, escapeJsonText, jsonTemplate } from "../protocol/serialized.js";
 import type { AgentRow } from "../store/agent-repo.js";
 import { currentSwarm, spawnedView, type Domain } from "./domain.js";
 import { bind, missingArgument, type ToolBinding } from "./registry.js";
@@ -21,8 +24,10 @@ export function agentTools(d: Domain): ToolBinding[] {
     bind(agentList, (a, ctx) => {
       const swarmId = a.swarmId === undefined ? currentSwarm(d, ctx.session) : d.swarms.require(a.swarmId).id;
       const keep = FILTERS[a.filter] ?? ((r: AgentRow) => r.status === a.filter);
-      const agents = d.agents.views(d.agents.rows(swarmId).filter(keep), a.include_metadata);
-      return { swarmId: swarmId ?? null, agents, count: agents.length };
+      const agents = d.agents.listText(swarmId, a.include_metadata, { name: a.filter, keep });
+      // {swarmId, agents, count}, assembled from the listing's text instead of serialised again.
+      const [head, tail] = jsonTemplate({ swarmId: swarmId ?? null, agents: null, count: agents.count }, ["agents"]) as [string, string];
+      return new Serialized<ToolPayload<typeof agentList>>([head, agents.json, tail], ['"' + escapeJsonText(head), agents.escaped, escapeJsonText(tail) + '"']);
     }),
     bind(agentStatus, (a) => {
       const row = d.agents.require(a.agentId);
@@ -46,7 +51,8 @@ export function agentTools(d: Domain): ToolBinding[] {
         a.agentId !== undefined
           ? [d.agents.require(a.agentId)]
           : d.agents.rows(d.swarms.resolve(a.swarmId, ctx.session.currentSwarmId).id).filter((r) => r.status !== "terminated");
-      const agents = d.agents.metrics(rows);
+      const views = d.agents.views(rows, false);
+      const agents = rows.map((r, i) => metricsOf(r, views[i] as AgentView));
       return { agents, count: agents.length };
     }),
     bind(agentTerminate, (a) => {

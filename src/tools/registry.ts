@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { ToolArgs, ToolContract, ToolPayload } from "../protocol/contract.js";
 import { performance } from "node:perf_hooks";
 import { RpcError, rpcError } from "../protocol/errors.js";
+import type { Serialized } from "../protocol/serialized.js";
 import type { ToolContext } from "./context.js";
 import type { SwarmGate } from "./gate.js";
 
@@ -11,9 +12,12 @@ export interface ToolBinding {
   readonly handler: (args: never, ctx: ToolContext) => object | Promise<object>;
 }
 
+/** What a handler returns: its payload, or the payload already serialised (see Serialized). */
+export type HandlerResult<C extends ToolContract> = ToolPayload<C> | Serialized<ToolPayload<C>>;
+
 export function bind<C extends ToolContract>(
   contract: C,
-  handler: (args: ToolArgs<C>, ctx: ToolContext) => ToolPayload<C> | Promise<ToolPayload<C>>,
+  handler: (args: ToolArgs<C>, ctx: ToolContext) => HandlerResult<C> | Promise<HandlerResult<C>>,
 ): ToolBinding {
   return { contract, handler: handler as ToolBinding["handler"] };
 }

@@ -17,8 +17,11 @@ export interface Connection {
   readonly kind: "tcp" | "stdio";
   /** `address:port`, or `stdio`. */
   readonly remote: string;
-  /** Queue one line (without its newline). Lines queued by one synchronous run of code are written with one call. */
-  send(line: string): void;
+  /**
+   * Queue one line (without its newline): text, or pieces of text and UTF-8 bytes that make it up (written as they
+   * are, without joining them into one copy first). Lines queued by one synchronous run of code are written together.
+   */
+  send(line: string | ReadonlyArray<string | Uint8Array>): void;
   /** Write what is queued, then close our sending side. Idempotent. */
   end(): void;
   /** Drop the connection at once. */
@@ -81,7 +84,11 @@ export class StreamConnection implements Connection {
   onerror: (err: Error) => void = noop;
   onoverflow: (bufferedBytes: number) => void = noop;
 
+  /** Text queued since the last byte line (or flush). */
   private queued = "";
+  /** Earlier queued text and the pieces of lines given in pieces, in order, when any line was. */
+  private chunks: Array<string | Uint8Array> = [];
+  private chunkBytes = 0;
   private flushScheduled = false;
   private ending = false;
   private closed = false;
@@ -114,11 +121,26 @@ export class StreamConnection implements Connection {
     });
   }
 
-  send(line: string): void {
+  send(line: string | ReadonlyArray<string | Uint8Array>): void {
     if (this.closed || this.finished) return;
-    this.queued += line;
-    this.queued += "\n";
+    if (typeof line === "string") {
+      this.queued += line;
+      this.queued += "\n";
+    } else {
+      if (this.queued.length > 0) this.chunks.push(this.queued);
+      this.chunkBytes += this.queued.length;
+      for (const piece of line) {
+        this.chunks.push(piece);
+        this.chunkBytes += piece.length;
+      }
+      this.queued = "\n";
+    }
     this.scheduleFlush();
+  }
+
+  /** About how much is queued (text counted in characters). */
+  private get queuedSize(): number {
+    return this.chunkBytes + this.queued.length;
   }
 
   end(): void {
@@ -149,6 +171,7 @@ export class StreamConnection implements Connection {
     if (this.closed) return;
     this.closed = true;
     this.queued = "";
+    this.chunks = [];
     this.onclose();
   }
 
@@ -161,7 +184,7 @@ export class StreamConnection implements Connection {
       if (typeof item === "number") this.onoversize(item);
       else this.onmessage(item);
       // Replies piling up in one slice are written now, so the soft limit can stop the slice.
-      if (this.queued.length > this.options.outputSoftLimit) this.flush();
+      if (this.queuedSize > this.options.outputSoftLimit) this.flush();
       if (performance.now() > until) {
         this.scheduleDelivery();
         break;
@@ -197,10 +220,21 @@ export class StreamConnection implements Connection {
   private readonly flush = (): void => {
     this.flushScheduled = false;
     if (this.closed || this.finished) return;
-    if (this.queued.length > 0) {
-      const data = this.queued;
+    if (this.queuedSize > 0) {
+      const { output } = this.options;
+      let below: boolean;
+      if (this.chunks.length === 0) {
+        below = output.write(this.queued);
+      } else {
+        if (this.queued.length > 0) this.chunks.push(this.queued);
+        output.cork();
+        below = true;
+        for (const chunk of this.chunks) below = output.write(chunk);
+        output.uncork();
+        this.chunks = [];
+        this.chunkBytes = 0;
+      }
       this.queued = "";
-      const below = this.options.output.write(data);
       const buffered = this.options.output.writableLength;
       if (buffered > this.options.outputHardLimit) {
         this.onoverflow(buffered);

@@ -1,0 +1,75 @@
+import t from "tap";
+import { agentAttach, agentList, agentSpawn, agentTerminate, swarmInit } from "../src/protocol/tools/index.js";
+import { LineClient } from "../scripts/line-client.js";
+import { startDaemon } from "./helpers/daemon.js";
+import { callTool } from "./helpers/tools.js";
+
+// agent_list keeps its agents' text between polls (src/agent/listing.ts); these are the ways that could go stale.
+
+const NAMES = ['quote " and back\\slash', "naïve – 日本語 😀", "tab\tnew\nline"];
+
+t.test("agent_list between polls: every change shows at once, and the time fields move while nothing else does", async (t) => {
+  const d = await startDaemon(t);
+  const c = await LineClient.connect(d.port);
+  t.teardown(() => c.close());
+  const s = await callTool(t, c, swarmInit, { maxAgents: 10 });
+  const ids: string[] = [];
+  for (const name of NAMES.slice(0, 2)) ids.push((await callTool(t, c, agentSpawn, { type: "coder", name, swarmId: s.swarmId })).agentId);
+  const list = (args: Parameters<typeof callTool<typeof agentList>>[3] = {}) => callTool(t, c, agentList, { swarmId: s.swarmId, ...args });
+
+  const first = await list();
+  t.same(first.agents.map((a) => a.name), NAMES.slice(0, 2), "names come back exactly, escaping included");
+  t.same(await list(), first, "a second poll with nothing changed is the same");
+
+  ids.push((await callTool(t, c, agentSpawn, { type: "coder", name: NAMES[2] as string, swarmId: s.swarmId })).agentId);
+  t.same((await list()).agents.map((a) => a.name), NAMES, "a spawned agent is listed on the next poll");
+
+  const worker = await LineClient.connect(d.port);
+  await callTool(t, worker, agentAttach, { agentId: ids[0] as string });
+  const attached = (await list()).agents[0];
+  t.same([attached?.runtime.attached, attached?.health], [true, 100], "an attached worker shows on the next poll");
+
+  worker.close();
+  await t.resolves(waitFor(async () => (await list()).agents[0]?.status === "offline"), "the worker's connection closing shows");
+  t.same((await list({ filter: "active" })).agents.map((a) => a.agentId), ids.slice(1), "filters see the change too");
+
+  await callTool(t, c, agentTerminate, { agentId: ids[1] as string });
+  t.same((await list()).agents.map((a) => a.agentId), [ids[0], ids[2]], "a terminated agent leaves filter all");
+  t.same((await list({ filter: "terminated" })).agents.map((a) => a.agentId), [ids[1]]);
+  const withMetadata = await list({ include_metadata: true });
+  t.same(withMetadata.agents.map((a) => a.metadata?.seq), [1, 3], "include_metadata is its own listing");
+
+  const before = await list();
+  await new Promise((r) => setTimeout(r, 1100));
+  const after = await list();
+  t.ok(after.agents.every((a, i) => a.age >= (before.agents[i]?.age ?? Infinity) + 1), "age moves with time alone");
+  const strip = (p: typeof before) => p.agents.map(({ age: _age, performance: { activity_level: _a, ...perf }, ...rest }) => ({ ...rest, perf }));
+  t.same(strip(after), strip(before), "and nothing else does");
+});
+
+t.test("agent_list as an item of a native batch and of the batch method", async (t) => {
+  const d = await startDaemon(t);
+  const c = await LineClient.connect(d.port);
+  t.teardown(() => c.close());
+  const s = await callTool(t, c, swarmInit, { maxAgents: 10 });
+  for (const name of NAMES) await callTool(t, c, agentSpawn, { type: "coder", name, swarmId: s.swarmId });
+  const alone = await callTool(t, c, agentList, { swarmId: s.swarmId });
+  const params = { name: "agent_list", arguments: { swarmId: s.swarmId } };
+  c.send([{ jsonrpc: "2.0", id: "in-array", method: "tools/call", params }]);
+  const lines = await c.waitForLines(c.texts.length + 1);
+  const native = JSON.parse(lines[lines.length - 1] as string);
+  const viaMethod = await c.request("batch", { requests: [{ method: "tools/call", params }] });
+  const names = (payload: any) => payload.agents.map((a: { name: string }) => a.name);
+  t.same(names(native[0].result.structuredContent), NAMES);
+  t.same(names(JSON.parse(native[0].result.content[0].text)), NAMES);
+  t.same(names(viaMethod.result[0].result), NAMES, "the mirror too");
+  t.same(names(alone), NAMES);
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
