@@ -1,8 +1,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-/** The built daemon (`npm run build`), run as users run it: dist/src/main.js from this repository. */
-export const MAIN = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "../dist/src/main.js" : "../src/main.js", import.meta.url));
+/** The built daemon (`npm run build`), run as users run it: the bundle dist/swarmd.js from this repository. */
+export const MAIN = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "../dist/swarmd.js" : "../swarmd.js", import.meta.url));
 
 export interface DaemonProcess {
   readonly proc: ChildProcessWithoutNullStreams;

@@ -9,7 +9,7 @@ case "${1:-}" in
   install) npm ci --no-audit --no-fund ;;
   build) npm run build ;;
   prune) npm prune --omit=dev --no-audit --no-fund ;;
-  start) exec node dist/src/main.js ;;
+  start) exec node dist/swarmd.js ;;
   probe)
     # With TLS configured the probe still checks the protocol port, without verifying our own certificate.
     if [ -n "${SWARMD_TLS_CERT:-}" ]; then set -- --tls-insecure; else set --; fi

@@ -70,8 +70,7 @@ export class Daemon {
     const store = (this.store = await openStore(config.db, { synchronous: config.dbSync }, (attempt) => {
       if (attempt === 1) log.warn({ db: config.db }, "the database is locked by another process; waiting for it");
     }));
-    const checkpointProblem = await store.checkpointer.start(CHECKPOINT_INTERVAL_MS);
-    if (checkpointProblem !== undefined) log.warn(checkpointProblem);
+    store.checkpointer.start(CHECKPOINT_INTERVAL_MS, (problem) => log.warn(problem));
     const clock = this.options.clock ?? systemClock;
     const managers = (this.managers = createManagers(store, config, clock));
     const tools: ToolRegistry = new ToolRegistry(

@@ -90,7 +90,7 @@ t.test("logs: JSON lines by default, one per connection opened and closed, none 
   );
   const pretty = await spawnListening(t, ["--db", join(tempDir(t), "p.db"), "--log-format", "pretty"]).catch((e: Error) => e);
   t.ok(pretty instanceof Error, "pretty lines are not JSON (the helper cannot read them)");
-  const child = spawn(process.execPath, [new URL("../dist/src/main.js", import.meta.url).pathname, "--port", "0", "--http-port", "0", "--db", join(tempDir(t), "q.db"), "--log-format", "pretty"]);
+  const child = spawn(process.execPath, [new URL("../dist/swarmd.js", import.meta.url).pathname, "--port", "0", "--http-port", "0", "--db", join(tempDir(t), "q.db"), "--log-format", "pretty"]);
   let err = "";
   child.stderr.setEncoding("utf8").on("data", (s: string) => (err += s));
   while (!err.includes("swarmd listening")) await new Promise((r) => setTimeout(r, 20));

@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import type { Database } from "better-sqlite3";
 
@@ -19,18 +20,38 @@ function workerUrl(): URL {
  * Moves WAL checkpoints off the event loop. SQLite's automatic checkpoint runs inside whichever commit crosses the
  * threshold and fsyncs the database file there — tens of milliseconds during which no request is served. A worker
  * thread with its own connection checkpoints instead; automatic checkpoints are switched off only once it runs.
+ * The worker (an isolate: about 17 MB) starts when the WAL first holds something to copy, so a daemon that has not
+ * written since it started carries none.
  */
 export class Checkpointer {
   readonly stats: CheckpointStats = { checkpoints: 0, framesCopied: 0, mode: "automatic" };
   private worker: Worker | undefined;
+  private waiting: NodeJS.Timeout | undefined;
+  private starting: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly db: Database,
     private readonly path: string,
   ) {}
 
-  /** Resolves once the worker runs; on failure leaves SQLite's automatic checkpoints on and reports why. */
-  async start(intervalMs: number): Promise<string | undefined> {
+  /**
+   * Starts the worker once the WAL is not empty (checked every `intervalMs`); if the worker cannot start, SQLite's
+   * automatic checkpoints stay on and `onProblem` hears why.
+   */
+  start(intervalMs: number, onProblem: (why: string) => void): void {
+    const check = (): void => {
+      if (this.stopped || walBytes(this.path) === 0) return;
+      clearInterval(this.waiting);
+      this.starting = this.startWorker(intervalMs).then((problem) => {
+        if (problem !== undefined) onProblem(problem);
+      });
+    };
+    this.waiting = setInterval(check, intervalMs).unref();
+    check();
+  }
+
+  private async startWorker(intervalMs: number): Promise<string | undefined> {
     const worker = new Worker(workerUrl(), { workerData: { path: this.path, intervalMs } });
     try {
       await new Promise<void>((resolve, reject) => {
@@ -40,6 +61,10 @@ export class Checkpointer {
     } catch (err) {
       await worker.terminate();
       return `checkpoints stay on the event loop: the checkpoint worker did not start (${(err as Error).message})`;
+    }
+    if (this.stopped) {
+      await worker.terminate();
+      return undefined;
     }
     worker.on("message", (m: { type: string; checkpoints?: number; framesCopied?: number }) => {
       if (m.type !== "checkpoint") return;
@@ -55,6 +80,9 @@ export class Checkpointer {
 
   /** Stops the worker and gives checkpointing back to SQLite (the final checkpoint happens at close). */
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.waiting);
+    await this.starting;
     const worker = this.worker;
     if (worker === undefined) return;
     this.worker = undefined;
@@ -67,5 +95,13 @@ export class Checkpointer {
     await worker.terminate();
     this.db.pragma("wal_autocheckpoint = 1000");
     this.stats.mode = "automatic";
+  }
+}
+
+function walBytes(path: string): number {
+  try {
+    return statSync(`${path}-wal`).size;
+  } catch {
+    return 0;
   }
 }

@@ -66,7 +66,11 @@ function openOnce(path: string, options: OpenOptions): Store {
     db.pragma("foreign_keys = ON");
     // After a burst, truncate the WAL file back to this size once it has been checkpointed.
     db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+    const before = db.pragma("user_version", { simple: true });
     const schemaVersion = migrate(db);
+    // A new (or upgraded) database leaves its schema in the WAL; copy it now, while that is cheap, so the WAL stays
+    // empty until the first real write (and the checkpoint worker unstarted until then).
+    if (schemaVersion !== before) db.pragma("wal_checkpoint(TRUNCATE)");
     // From here on, brief lock waits (another process reading, a checkpoint) are normal and short.
     db.pragma("busy_timeout = 5000");
     const writes = new WriteQueue(db);

@@ -1,0 +1,131 @@
+import type { Footprint } from "./footprint.js";
+import type { LoadResult } from "./processes.js";
+import type { ScaleRow, SweepResult } from "./scale.js";
+
+export interface Cell extends LoadResult {
+  readonly server: string;
+  readonly op: string;
+  readonly connections: number;
+  readonly depth: number;
+}
+
+export interface Target {
+  readonly name: string;
+  readonly goal: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+/** What each swarmd operation is compared with: the ceiling server's ping, or Redis's matching command. */
+const REFERENCE: Record<string, { server: string; op: string }> = {
+  ping: { server: "ceiling", op: "ping" },
+  memory_store: { server: "redis", op: "SET" },
+  memory_retrieve: { server: "redis", op: "GET" },
+  PING: { server: "ceiling", op: "ping" },
+};
+
+const shapeOf = (c: { connections: number; depth: number }): string => `${c.connections}×${c.depth}`;
+
+function reference(cells: readonly Cell[], c: Cell): Cell | undefined {
+  const ref = REFERENCE[c.op];
+  return ref && cells.find((r) => r.server === ref.server && r.op === ref.op && r.connections === c.connections && r.depth === c.depth);
+}
+
+/** Measured over reference throughput, or undefined when the reference did not run. */
+export function ratio(cells: readonly Cell[], c: Cell): number | undefined {
+  const ref = reference(cells, c);
+  return ref ? c.rps / ref.rps : undefined;
+}
+
+const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "—");
+
+/** The issue's targets, each judged on figures from this one run. */
+export function checkTargets(results: Record<string, unknown>): Target[] {
+  const cells = (results.cells ?? []) as Cell[];
+  const targets: Target[] = [];
+  const find = (server: string, op: string, shape: string): Cell | undefined => cells.find((c) => c.server === server && c.op === op && shapeOf(c) === shape);
+  const byRatio = (op: string, shapes: string[], min: number, against: string): void => {
+    for (const shape of shapes) {
+      const c = find("swarmd", op, shape);
+      const r = c && ratio(cells, c);
+      if (r !== undefined) targets.push({ name: `${op} ${shape}`, goal: `≥ ${min}× ${against}`, measured: `${fmt(r, 2)}×`, met: r >= min });
+    }
+  };
+  const all = ["1×1", "16×1", "16×32", "1×64"];
+  byRatio("ping", all, 0.9, "ceiling");
+  byRatio("memory_store", ["1×1", "16×1"], 0.6, "Redis SET");
+  const pipelined = find("swarmd", "memory_store", "16×32");
+  if (pipelined) targets.push({ name: "memory_store 16×32", goal: "≥ 150,000/s", measured: `${fmt(pipelined.rps)}/s`, met: pipelined.rps >= 150_000 });
+  byRatio("memory_retrieve", all, 0.7, "Redis GET");
+  const list = find("swarmd", "agent_list", "1×1");
+  if (list) targets.push({ name: "agent_list (1,000 agents) 1×1", goal: "p99 ≤ 5 ms", measured: `${fmt(list.p99Us / 1000, 2)} ms`, met: list.p99Us <= 5000 });
+  const ceiling = cells.filter((c) => c.server === "ceiling");
+  if (ceiling.length > 0) {
+    const busiest = Math.max(...ceiling.map((c) => c.generatorCpu));
+    targets.push({ name: "load generator vs ceiling", goal: "generator < 1 core", measured: `${fmt(busiest, 2)} core at most`, met: busiest < 0.95 });
+  }
+  const footprint = results.footprint as Footprint | undefined;
+  if (footprint) {
+    targets.push({ name: "startup to first accept", goal: "≤ 300 ms", measured: `${fmt(footprint.startupMs.median)} ms`, met: footprint.startupMs.median <= 300 });
+    targets.push({ name: "idle RSS", goal: "≤ 80 MB", measured: `${fmt(footprint.idleRssMB, 1)} MB`, met: footprint.idleRssMB <= 80 });
+  }
+  const scale = results.scale as ScaleRow[] | undefined;
+  if (scale && scale.length === 2) {
+    const [small, large] = scale as [ScaleRow, ScaleRow];
+    for (const op of ["store", "retrieve"] as const) {
+      const r = large[op].rps / small[op].rps;
+      targets.push({ name: `memory_${op} at ${fmt(large.entries)} vs ${fmt(small.entries)} entries`, goal: "flat (≥ 0.8×)", measured: `${fmt(r, 2)}×`, met: r >= 0.8 });
+    }
+  }
+  return targets;
+}
+
+export function printReport(results: Record<string, any>): void {
+  const out: string[] = [];
+  const m = results.machine;
+  out.push(`swarmd ${m.swarmd} · ${results.date} · ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB · Node ${m.node}`);
+  const st = results.settings;
+  out.push(`each cell: ${fmt(st.warmupMs / 1000, 1)} s warm-up + ${fmt(st.durationMs / 1000, 1)} s measured, ${st.rounds} rounds taken in turns; the median round is shown`);
+  const cells = (results.cells ?? []) as Cell[];
+  if (cells.length > 0) {
+    out.push("", "shape   server   operation          req/s     p50 µs    p99 µs  server CPU  gen CPU   ratio");
+    for (const c of cells) {
+      const r = ratio(cells, c);
+      const cols = [
+        shapeOf(c).padEnd(7),
+        c.server.padEnd(8),
+        c.op.padEnd(16),
+        fmt(c.rps).padStart(9),
+        fmt(c.p50Us).padStart(10),
+        fmt(c.p99Us).padStart(9),
+        fmt(c.serverCpu, 2).padStart(11),
+        fmt(c.generatorCpu, 2).padStart(8),
+        (r === undefined ? "" : `${fmt(r, 2)}× ${REFERENCE[c.op]?.op}`).padStart(12),
+      ];
+      out.push(cols.join(" "));
+    }
+  }
+  const f = results.footprint as Footprint | undefined;
+  if (f) {
+    out.push("", `startup to first accepted connection: median ${fmt(f.startupMs.median)} ms (${f.startupMs.runs.map((x) => fmt(x)).join(", ")}); a bare node that only listens: ${fmt(f.nodeFloorMs)} ms`);
+    out.push(`RSS idle ${fmt(f.idleRssMB, 1)} MB · with ${fmt(f.connections)} idle connections ${fmt(f.rssWithConnectionsMB, 1)} MB (ping meanwhile ${fmt(f.pingWithConnectionsMs, 1)} ms) · after they close ${fmt(f.rssAfterCloseMB, 1)} MB`);
+  }
+  for (const row of (results.scale ?? []) as ScaleRow[]) {
+    out.push(`${fmt(row.entries).padStart(9)} entries: memory_store ${fmt(row.store.rps)}/s p99 ${fmt(row.store.p99Us)} µs · memory_retrieve ${fmt(row.retrieve.rps)}/s p99 ${fmt(row.retrieve.p99Us)} µs (16×1)`);
+  }
+  const s = results.sweep as SweepResult | undefined;
+  if (s) {
+    const d = s.daemonReport;
+    out.push(
+      `TTL sweep of ${fmt(s.expired)} entries expiring together beside ${fmt(s.liveEntries)}: ` +
+        (d ? `${fmt(d.deleted)} deleted in ${fmt(d.slices)} slices over ${fmt(d.durationMs)} ms, longest slice ${fmt(d.longestSliceMs, 1)} ms; ` : "no sweep report; ") +
+        `pings meanwhile p99 ${fmt(s.pingDuringSweep.p99Us)} µs, slowest ${fmt(s.pingDuringSweep.maxUs / 1000, 1)} ms`,
+    );
+  }
+  const targets = (results.targets ?? []) as Target[];
+  if (targets.length > 0) {
+    out.push("", "target                                   goal                 measured        ");
+    for (const t of targets) out.push(`${t.met ? "met " : "MISS"} ${t.name.padEnd(38)} ${t.goal.padEnd(20)} ${t.measured}`);
+  }
+  process.stdout.write(out.join("\n") + "\n");
+}
