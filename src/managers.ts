@@ -27,7 +27,7 @@ export function createManagers(store: Store, config: Config, clock: Clock): Mana
   const revision = new Revision();
   const uow = new UnitOfWork(store.db, revision);
   const repos = {
-    swarms: new SwarmRepo(store.db),
+    swarms: new SwarmRepo(store.db, revision),
     agents: new AgentRepo(store.db, revision),
     tasks: new TaskRepo(store.db),
     assignments: new AssignmentRepo(store.db, revision),

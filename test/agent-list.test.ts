@@ -1,5 +1,5 @@
 import t from "tap";
-import { agentAttach, agentList, agentSpawn, agentTerminate, swarmInit } from "../src/protocol/tools/index.js";
+import { agentAttach, agentList, agentSpawn, agentTerminate, swarmDestroy, swarmInit } from "../src/protocol/tools/index.js";
 import { LineClient } from "../scripts/line-client.js";
 import { startDaemon } from "./helpers/daemon.js";
 import { callTool } from "./helpers/tools.js";
@@ -64,6 +64,19 @@ t.test("agent_list as an item of a native batch and of the batch method", async 
   t.same(names(JSON.parse(native[0].result.content[0].text)), NAMES);
   t.same(names(viaMethod.result[0].result), NAMES, "the mirror too");
   t.same(names(alone), NAMES);
+});
+
+t.test("agent_list of every active swarm forgets a destroyed swarm, even one whose agents were all terminated", async (t) => {
+  const d = await startDaemon(t);
+  const c = await LineClient.connect(d.port);
+  const viewer = await LineClient.connect(d.port); // no swarm_init: lists every active swarm
+  t.teardown(() => (c.close(), viewer.close()));
+  const s = await callTool(t, c, swarmInit, { maxAgents: 10 });
+  const { agentId } = await callTool(t, c, agentSpawn, { type: "coder", swarmId: s.swarmId });
+  await callTool(t, c, agentTerminate, { agentId });
+  t.same((await callTool(t, viewer, agentList, { filter: "terminated" })).agents.map((a) => a.agentId), [agentId]);
+  await callTool(t, c, swarmDestroy, { swarmId: s.swarmId });
+  t.same((await callTool(t, viewer, agentList, { filter: "terminated" })).agents, [], "gone with its swarm");
 });
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {

@@ -1,7 +1,7 @@
 /**
- * A counter that moves whenever agent or assignment rows may have changed: every write through their repositories,
- * and every rollback (which can undo writes already counted). Views derived from those rows (the agent listing) stay
- * valid while it stands still.
+ * A counter that moves whenever agent, assignment or swarm rows may have changed: every write through their
+ * repositories, and every rollback (which can undo writes already counted). Views derived from those rows (the agent
+ * listing) stay valid while it stands still.
  */
 export class Revision {
   private n = 0;

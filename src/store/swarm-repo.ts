@@ -1,5 +1,6 @@
 import type { Database } from "better-sqlite3";
 import type { Topology } from "../protocol/agent-types.js";
+import type { Revision } from "./revision.js";
 import { Statements } from "./statements.js";
 
 export interface SwarmRow {
@@ -21,11 +22,15 @@ const COLUMNS = `id, name, topology, strategy, max_agents AS maxAgents, consensu
 export class SwarmRepo {
   private readonly sql: Statements;
 
-  constructor(db: Database) {
+  constructor(
+    db: Database,
+    private readonly revision: Revision,
+  ) {
     this.sql = new Statements(db);
   }
 
   insert(s: Omit<SwarmRow, "updatedAt" | "destroyedAt">): void {
+    this.revision.bump(); // which swarms are active decides what agent_list lists
     this.sql
       .get(
         `INSERT INTO swarms (id, name, topology, strategy, max_agents, consensus_threshold, status, created_at, updated_at)
@@ -61,6 +66,7 @@ export class SwarmRepo {
   }
 
   markDestroyed(id: string, now: number): void {
+    this.revision.bump(); // which swarms are active decides what agent_list lists
     this.sql.get("UPDATE swarms SET status = 'destroyed', destroyed_at = ?, updated_at = ? WHERE id = ?").run(now, now, id);
   }
   /** Rows by status, for metrics. */

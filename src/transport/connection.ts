@@ -67,7 +67,8 @@ export interface StreamConnectionOptions {
 
 /**
  * A Connection over a readable/writable pair (a TCP socket is both; stdio is stdin + stdout). Replies are coalesced
- * into one write per received chunk (or per wave of settled promises) (a pipelining client costs one syscall per batch of replies, not per reply).
+ * into one write per received chunk or per wave of settled promises, so a pipelining client costs one syscall per
+ * batch of replies, not per reply.
  * Received lines are delivered in short slices; delivery and reading stop while the peer is not draining our replies
  * (past the soft output limit) or while the rpc layer asks (too much in flight), and a peer that leaves more than the
  * hard limit unread is dropped.
@@ -172,6 +173,7 @@ export class StreamConnection implements Connection {
     this.closed = true;
     this.queued = "";
     this.chunks = [];
+    this.chunkBytes = 0;
     this.onclose();
   }
 
