@@ -36,8 +36,8 @@ export type ListingSource = (swarmId: string | undefined, withMetadata: boolean)
 
 /**
  * agent_list without the per-call cost of reading, viewing, serialising and escaping every agent: the views' text is
- * kept until agent or assignment rows change (the revision moves), and only the time fields (age, activity level)
- * are computed on each call. Dashboards poll a thousand agents several times a second; this is what they hit.
+ * kept until agent, assignment or swarm rows change (the revision moves), and only the time fields (age, activity
+ * level) are computed on each call. Dashboards poll a thousand agents several times a second; this is what they hit.
  */
 export class AgentListing {
   private seen = -1;
