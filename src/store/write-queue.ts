@@ -9,8 +9,9 @@ interface Pending {
 }
 
 /**
- * Group commit. Writes queued in the same event-loop turn run in one transaction, in order, each in its own
- * savepoint (a write that throws undoes only itself); every promise settles only after that transaction committed.
+ * Group commit. Writes queued in the same event-loop turn run in one transaction, in order; a write that throws
+ * undoes only itself (by its own savepoint, or by SQLite for a single statement). Every promise settles only after
+ * that transaction committed.
  * Reads issued while writes are waiting run after them in the same transaction, so a pipelining client reads its own
  * writes; otherwise reads run at once.
  */
