@@ -1,7 +1,7 @@
 import t from "tap";
 import { agentAttach, agentList, agentSpawn, agentTerminate, swarmDestroy, swarmInit } from "../src/protocol/tools/index.js";
 import { LineClient } from "../scripts/line-client.js";
-import { startDaemon } from "./helpers/daemon.js";
+import { daemonWithClient } from "./helpers/daemon.js";
 import { callTool } from "./helpers/tools.js";
 
 // agent_list keeps its agents' text between polls (src/agent/listing.ts); these are the ways that could go stale.
@@ -9,9 +9,7 @@ import { callTool } from "./helpers/tools.js";
 const NAMES = ['quote " and back\\slash', "naïve – 日本語 😀", "tab\tnew\nline"];
 
 t.test("agent_list between polls: every change shows at once, and the time fields move while nothing else does", async (t) => {
-  const d = await startDaemon(t);
-  const c = await LineClient.connect(d.port);
-  t.teardown(() => c.close());
+  const { d, c } = await daemonWithClient(t);
   const s = await callTool(t, c, swarmInit, { maxAgents: 10 });
   const ids: string[] = [];
   for (const name of NAMES.slice(0, 2)) ids.push((await callTool(t, c, agentSpawn, { type: "coder", name, swarmId: s.swarmId })).agentId);
@@ -48,9 +46,7 @@ t.test("agent_list between polls: every change shows at once, and the time field
 });
 
 t.test("agent_list as an item of a native batch and of the batch method", async (t) => {
-  const d = await startDaemon(t);
-  const c = await LineClient.connect(d.port);
-  t.teardown(() => c.close());
+  const { c } = await daemonWithClient(t);
   const s = await callTool(t, c, swarmInit, { maxAgents: 10 });
   for (const name of NAMES) await callTool(t, c, agentSpawn, { type: "coder", name, swarmId: s.swarmId });
   const alone = await callTool(t, c, agentList, { swarmId: s.swarmId });
@@ -67,10 +63,9 @@ t.test("agent_list as an item of a native batch and of the batch method", async 
 });
 
 t.test("agent_list of every active swarm forgets a destroyed swarm, even one whose agents were all terminated", async (t) => {
-  const d = await startDaemon(t);
-  const c = await LineClient.connect(d.port);
+  const { d, c } = await daemonWithClient(t);
   const viewer = await LineClient.connect(d.port); // no swarm_init: lists every active swarm
-  t.teardown(() => (c.close(), viewer.close()));
+  t.teardown(() => viewer.close());
   const s = await callTool(t, c, swarmInit, { maxAgents: 10 });
   const { agentId } = await callTool(t, c, agentSpawn, { type: "coder", swarmId: s.swarmId });
   await callTool(t, c, agentTerminate, { agentId });

@@ -1,4 +1,4 @@
-import t, { type Test } from "tap";
+import t from "tap";
 import { AGENT_TYPES } from "../src/protocol/agent-types.js";
 import {
   agentAttach,
@@ -12,18 +12,12 @@ import {
   swarmInit,
 } from "../src/protocol/tools/index.js";
 import { LineClient } from "../scripts/line-client.js";
-import { startDaemon } from "./helpers/daemon.js";
+import { daemonWithClient } from "./helpers/daemon.js";
 import { callTool, checkResult, toolError } from "./helpers/tools.js";
 
-async function setup(t: Test, env: Record<string, string> = {}) {
-  const d = await startDaemon(t, env);
-  const c = await LineClient.connect(d.port);
-  t.teardown(() => c.close());
-  return { d, c };
-}
 
 t.test("agent_spawn: both forms, aliases to canonical types, defaults; unknown types list the known ones", async (t) => {
-  const { c } = await setup(t);
+  const { c } = await daemonWithClient(t);
   const s = await callTool(t, c, swarmInit, { maxAgents: 10 });
   const a = await callTool(t, c, agentSpawn, { type: "worker", swarmId: s.swarmId });
   t.same([a.type, a.name, a.status, a.capabilities, a.runtime], ["coder", "coder-1", "idle", ["code", "implementation"], { kind: "none" }]);
@@ -46,7 +40,7 @@ t.test("agent_spawn: both forms, aliases to canonical types, defaults; unknown t
 });
 
 t.test("limits: the swarm's maxAgents and the daemon's MAX_AGENTS are -32003 with the numbers", async (t) => {
-  const { c } = await setup(t, { MAX_AGENTS: "5" });
+  const { c } = await daemonWithClient(t, { MAX_AGENTS: "5" });
   const s = await callTool(t, c, swarmInit, { maxAgents: 3 });
   for (let i = 0; i < 3; i++) await callTool(t, c, agentSpawn, { type: "coder", swarmId: s.swarmId });
   const full = await toolError(c, "agent_spawn", { type: "coder", swarmId: s.swarmId });
@@ -59,7 +53,7 @@ t.test("limits: the swarm's maxAgents and the daemon's MAX_AGENTS are -32003 wit
 });
 
 t.test("100 clients spawning into one swarm at once never exceed maxAgents", async (t) => {
-  const { d, c } = await setup(t, { MAX_AGENTS: "1000" });
+  const { d, c } = await daemonWithClient(t, { MAX_AGENTS: "1000" });
   const s = await callTool(t, c, swarmInit, { maxAgents: 10 });
   const clients = await Promise.all(Array.from({ length: 100 }, () => LineClient.connect(d.port)));
   t.teardown(() => clients.forEach((x) => x.close()));
@@ -70,7 +64,7 @@ t.test("100 clients spawning into one swarm at once never exceed maxAgents", asy
 });
 
 t.test("agent_list: filters, every active swarm without swarmId, honest metrics", async (t) => {
-  const { d, c } = await setup(t);
+  const { d, c } = await daemonWithClient(t);
   const s1 = await callTool(t, c, swarmInit, { initialAgents: [{ type: "coder" }, { type: "tester" }] });
   const s2 = await callTool(t, c, swarmInit, { initialAgents: [{ type: "reviewer" }] });
   await callTool(t, c, agentTerminate, { agentId: s1.agents[1]?.agentId as string, reason: "done" });
@@ -108,7 +102,7 @@ t.test("agent_list: filters, every active swarm without swarmId, honest metrics"
 });
 
 t.test("agent_terminate is final; illegal transitions are errors", async (t) => {
-  const { c } = await setup(t);
+  const { c } = await daemonWithClient(t);
   const s = await callTool(t, c, swarmInit, { initialAgents: [{ type: "coder" }] });
   const id = s.agents[0]?.agentId as string;
   const done = await callTool(t, c, agentTerminate, { agentId: id, reason: "no longer needed" });
@@ -123,7 +117,7 @@ t.test("agent_terminate is final; illegal transitions are errors", async (t) => 
 });
 
 t.test("agent_metrics for one agent or a whole swarm", async (t) => {
-  const { c } = await setup(t);
+  const { c } = await daemonWithClient(t);
   const s = await callTool(t, c, swarmInit, { initialAgents: [{ type: "coder" }, { type: "tester" }] });
   const one = await callTool(t, c, agentMetrics, { agentId: s.agents[0]?.agentId as string });
   t.same(one.agents.map((m) => [m.agentId, m.tasksCompleted, m.successRate, m.avgTaskTimeMs, m.workload, m.health]), [
@@ -133,7 +127,7 @@ t.test("agent_metrics for one agent or a whole swarm", async (t) => {
 });
 
 t.test("messages: a persisted inbox, read in order after a message id; attached workers get them pushed", async (t) => {
-  const { d, c } = await setup(t);
+  const { d, c } = await daemonWithClient(t);
   const s = await callTool(t, c, swarmInit, { initialAgents: [{ type: "coder" }, { type: "tester" }] });
   const id = s.agents[0]?.agentId as string;
   const first = await callTool(t, c, agentMessage, { swarmId: s.swarmId, agentId: id, message: { type: "command", action: "analyse_code", params: { file: "main.rs" } } });
@@ -160,7 +154,7 @@ t.test("messages: a persisted inbox, read in order after a message id; attached 
 });
 
 t.test("workers: one per agent unless taking over; a closed connection leaves the agent offline", async (t) => {
-  const { d, c } = await setup(t);
+  const { d, c } = await daemonWithClient(t);
   const s = await callTool(t, c, swarmInit, { initialAgents: [{ type: "coder" }] });
   const id = s.agents[0]?.agentId as string;
   const w1 = await LineClient.connect(d.port);
@@ -188,7 +182,7 @@ t.test("workers: one per agent unless taking over; a closed connection leaves th
 });
 
 t.test("a VisionFlow-style session", async (t) => {
-  const { c } = await setup(t);
+  const { c } = await daemonWithClient(t);
   const init = await c.request("initialize", { protocolVersion: "1.0.0", clientInfo: { name: "VisionFlow-BotsClient", version: "0.1.0" }, capabilities: { tools: true } });
   t.equal(init.result.protocolVersion, "2025-11-25");
   const swarm = (await c.call("swarm_init", { topology: "mesh", maxAgents: 10, strategy: "balanced" })).result;

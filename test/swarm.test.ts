@@ -1,19 +1,13 @@
-import t, { type Test } from "tap";
+import t from "tap";
 import { agentList, agentSpawn, agentTerminate, swarmDestroy, swarmInit, swarmList, swarmScale, swarmStatus } from "../src/protocol/tools/index.js";
 import { coordinationLayers, topologyEdges } from "../src/swarm/topology.js";
 import { LineClient } from "../scripts/line-client.js";
-import { startDaemon } from "./helpers/daemon.js";
+import { daemonWithClient } from "./helpers/daemon.js";
 import { callTool, toolError } from "./helpers/tools.js";
 
-async function daemonClient(t: Test, env: Record<string, string> = {}) {
-  const d = await startDaemon(t, env);
-  const c = await LineClient.connect(d.port);
-  t.teardown(() => c.close());
-  return { d, c };
-}
 
 t.test("swarm_init: defaults, the document's config form, initial agents, persisted ids", async (t) => {
-  const { c } = await daemonClient(t);
+  const { c } = await daemonWithClient(t);
   const plain = await callTool(t, c, swarmInit, {});
   t.match(plain.swarmId, /^swarm_\d{13}_[0-9a-z]{9}$/);
   t.same([plain.topology, plain.maxAgents, plain.strategy, plain.status, plain.consensusThreshold], ["mesh", 8, "balanced", "active", 0.7]);
@@ -46,7 +40,7 @@ t.test("swarm_init: defaults, the document's config form, initial agents, persis
 });
 
 t.test("which swarm a call means: the connection's current one, else the only active one", async (t) => {
-  const { d, c } = await daemonClient(t);
+  const { d, c } = await daemonWithClient(t);
   const other = await LineClient.connect(d.port);
   t.teardown(() => other.close());
   const none = await toolError(other, "swarm_status", {});
@@ -63,7 +57,7 @@ t.test("which swarm a call means: the connection's current one, else the only ac
 });
 
 t.test("swarm_status without history: real counts, zero metrics, snake_case aliases with the same values", async (t) => {
-  const { c } = await daemonClient(t);
+  const { c } = await daemonWithClient(t);
   const s = await callTool(t, c, swarmInit, { topology: "star", initialAgents: [{ type: "coder" }, { type: "tester" }] });
   const st = await callTool(t, c, swarmStatus, { swarmId: s.swarmId });
   t.same([st.agentCount, st.total_agents, st.activeAgents, st.active_agents], [2, 2, 2, 2]);
@@ -78,7 +72,7 @@ t.test("swarm_status without history: real counts, zero metrics, snake_case alia
 });
 
 t.test("topology graphs follow agents joining and leaving", async (t) => {
-  const { c } = await daemonClient(t);
+  const { c } = await daemonWithClient(t);
   const build = async (topology: "mesh" | "star" | "ring" | "hierarchical", types: string[]) => {
     const s = await callTool(t, c, swarmInit, { topology, maxAgents: 10 });
     const ids: string[] = [];
@@ -119,7 +113,7 @@ t.test("topology rules on their own", async (t) => {
 });
 
 t.test("swarm_scale: raise, refuse to orphan agents, or terminate idle ones newest first", async (t) => {
-  const { c } = await daemonClient(t);
+  const { c } = await daemonWithClient(t);
   const s = await callTool(t, c, swarmInit, { maxAgents: 4, initialAgents: [{ type: "coder" }, { type: "tester" }, { type: "reviewer" }] });
   const up = await callTool(t, c, swarmScale, { swarmId: s.swarmId, maxAgents: 6 });
   t.same([up.maxAgents, up.previousMaxAgents, up.agentCount], [6, 4, 3]);
@@ -133,7 +127,7 @@ t.test("swarm_scale: raise, refuse to orphan agents, or terminate idle ones newe
 });
 
 t.test("swarm_destroy terminates agents and keeps the record as history", async (t) => {
-  const { c } = await daemonClient(t);
+  const { c } = await daemonWithClient(t);
   const s = await callTool(t, c, swarmInit, { initialAgents: [{ type: "coder" }, { type: "tester" }] });
   const gone = await callTool(t, c, swarmDestroy, { swarmId: s.swarmId });
   t.same([gone.status, gone.terminatedAgents, gone.cancelledTasks], ["destroyed", 2, 0]);

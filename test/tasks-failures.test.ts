@@ -1,14 +1,12 @@
 import t, { type Test } from "tap";
 import { agentAttach, agentMetrics, agentTerminate, swarmDestroy, swarmInit, taskCancel, taskOrchestrate, taskStatus, taskWait } from "../src/protocol/tools/index.js";
 import { LineClient } from "../scripts/line-client.js";
-import { startDaemon } from "./helpers/daemon.js";
+import { daemonWithClient } from "./helpers/daemon.js";
 import { callTool, toolError } from "./helpers/tools.js";
 import { crew } from "./helpers/workers.js";
 
 async function setup(t: Test, members = [{ type: "coder" }, { type: "coder" }], workerArgs?: string[]) {
-  const d = await startDaemon(t);
-  const c = await LineClient.connect(d.port);
-  t.teardown(() => c.close());
+  const { d, c } = await daemonWithClient(t);
   const team = await crew(t, c, d.port, members, workerArgs ? { workerArgs } : {});
   return { d, c, team };
 }

@@ -1,14 +1,12 @@
 import t, { type Test } from "tap";
 import { taskList, taskOrchestrate, taskResults, taskStatus, taskWait } from "../src/protocol/tools/index.js";
 import { LineClient } from "../scripts/line-client.js";
-import { startDaemon } from "./helpers/daemon.js";
+import { daemonWithClient } from "./helpers/daemon.js";
 import { callTool, checkResult, toolError } from "./helpers/tools.js";
 import { crew } from "./helpers/workers.js";
 
 async function setup(t: Test, members = [{ type: "coder" }, { type: "coder" }, { type: "tester" }], consensusThreshold?: number) {
-  const d = await startDaemon(t);
-  const c = await LineClient.connect(d.port);
-  t.teardown(() => c.close());
+  const { d, c } = await daemonWithClient(t);
   const team = await crew(t, c, d.port, members, consensusThreshold === undefined ? {} : { consensusThreshold });
   return { d, c, team };
 }

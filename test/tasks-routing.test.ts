@@ -1,21 +1,15 @@
 import t, { type Test } from "tap";
 import { agentAttach, agentSpawn, swarmInit, taskClaim, taskComplete, taskOrchestrate, taskStatus, taskWait } from "../src/protocol/tools/index.js";
 import { LineClient } from "../scripts/line-client.js";
-import { startDaemon } from "./helpers/daemon.js";
+import { daemonWithClient } from "./helpers/daemon.js";
 import { callTool } from "./helpers/tools.js";
 import { crew, startWorker } from "./helpers/workers.js";
 
-async function setup(t: Test) {
-  const d = await startDaemon(t);
-  const c = await LineClient.connect(d.port);
-  t.teardown(() => c.close());
-  return { d, c };
-}
 
 const wait = (t: Test, c: LineClient, taskId: string) => callTool(t, c, taskWait, { taskId, timeoutMs: 20_000 });
 
 t.test("tasks go to live agents whose capabilities include every required one", async (t) => {
-  const { d, c } = await setup(t);
+  const { d, c } = await daemonWithClient(t);
   const team = await crew(t, c, d.port, [{ type: "coder" }, { type: "reviewer" }, { type: "tester" }]);
   const [coder, reviewer, tester] = team.agents.map((a) => a.agentId);
   const review = await callTool(t, c, taskOrchestrate, { task: "echo reviewed", requiredCapabilities: ["review", "code"] });
@@ -31,7 +25,7 @@ t.test("tasks go to live agents whose capabilities include every required one", 
 });
 
 t.test("a task nobody can run stays pending with a visible reason, and runs once someone can", async (t) => {
-  const { d, c } = await setup(t);
+  const { d, c } = await daemonWithClient(t);
   const team = await crew(t, c, d.port, [{ type: "coder" }]);
   const task = await callTool(t, c, taskOrchestrate, { task: "echo secure", requiredCapabilities: ["security"] });
   t.same([task.status, task.assignedAgents, task.pendingReason], ["pending", [], "no live agent with capabilities [security]"]);
@@ -43,7 +37,7 @@ t.test("a task nobody can run stays pending with a visible reason, and runs once
 });
 
 t.test("least-loaded first: concurrent tasks spread over capable agents", async (t) => {
-  const { d, c } = await setup(t);
+  const { d, c } = await daemonWithClient(t);
   const team = await crew(t, c, d.port, [{ type: "coder" }, { type: "coder" }, { type: "coder" }]);
   const tasks = [];
   for (let i = 0; i < 3; i++) tasks.push(await callTool(t, c, taskOrchestrate, { task: "sleep 0.3; echo ok", requiredCapabilities: ["code"] }));
@@ -55,7 +49,7 @@ t.test("least-loaded first: concurrent tasks spread over capable agents", async 
 });
 
 t.test("ready tasks run in priority order, FIFO within a priority", async (t) => {
-  const { d, c } = await setup(t);
+  const { d, c } = await daemonWithClient(t);
   await crew(t, c, d.port, [{ type: "coder" }]);
   const blocker = await callTool(t, c, taskOrchestrate, { task: "sleep 0.4" });
   const order = ["low", "critical", "medium", "high", "high", "critical"] as const;
@@ -73,7 +67,7 @@ t.test("ready tasks run in priority order, FIFO within a priority", async (t) =>
 });
 
 t.test("pull delivery: task_claim long-polls, and a waiting claim wakes when work is assigned", async (t) => {
-  const { d, c } = await setup(t);
+  const { d, c } = await daemonWithClient(t);
   const s = await callTool(t, c, swarmInit, { initialAgents: [{ type: "coder" }] });
   const agentId = s.agents[0]?.agentId as string;
   const worker = await LineClient.connect(d.port);
@@ -95,7 +89,7 @@ t.test("pull delivery: task_claim long-polls, and a waiting claim wakes when wor
 });
 
 t.test("the example worker in pull mode", async (t) => {
-  const { d, c } = await setup(t);
+  const { d, c } = await daemonWithClient(t);
   const team = await crew(t, c, d.port, [{ type: "coder" }], { workerArgs: ["--pull"] });
   t.ok(team.workers[0]?.log.some((l) => l.includes("attached (pull)")));
   const done = await wait(t, c, (await callTool(t, c, taskOrchestrate, { task: "echo pulled" })).taskId);

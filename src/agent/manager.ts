@@ -52,15 +52,7 @@ export class AgentManager {
   private readonly listing: AgentListing;
 
   constructor(private readonly deps: AgentDeps) {
-    this.listing = new AgentListing(deps.revision, (swarmId, withMetadata) => {
-      const rows = this.rows(swarmId);
-      const active = groupByAgent(this.deps.assignments.active());
-      const now = this.deps.clock.now();
-      return rows.map((row) => {
-        const mine = active.get(row.id) ?? [];
-        return { row, active: mine, view: agentView(row, this.workers.get(row.id), mine, now, withMetadata) };
-      });
-    });
+    this.listing = new AgentListing(deps.revision, (swarmId, withMetadata) => this.viewed(this.rows(swarmId), withMetadata));
   }
 
   spawn(swarm: SwarmRow, spec: SpawnSpec): AgentRow {
@@ -261,9 +253,17 @@ export class AgentManager {
 
   /** Views of many agents with one read of the active assignments. */
   views(rows: readonly AgentRow[], withMetadata: boolean): AgentView[] {
+    return this.viewed(rows, withMetadata).map((v) => v.view);
+  }
+
+  /** Each row with its active assignments and its view. */
+  private viewed(rows: readonly AgentRow[], withMetadata: boolean) {
     const active = groupByAgent(this.deps.assignments.active());
     const now = this.deps.clock.now();
-    return rows.map((r) => agentView(r, this.workers.get(r.id), active.get(r.id) ?? [], now, withMetadata));
+    return rows.map((row) => {
+      const mine = active.get(row.id) ?? [];
+      return { row, active: mine, view: agentView(row, this.workers.get(row.id), mine, now, withMetadata) };
+    });
   }
 
   private unbind(agentId: string): void {

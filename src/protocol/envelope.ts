@@ -9,18 +9,18 @@ import type { Piece } from "./serialized.js";
  * appears. `payloadJson` must be the JSON text of a plain object.
  */
 export function envelopeJson(payloadJson: string, mirror: boolean): string {
-  const head = '{"content":[{"type":"text","text":' + JSON.stringify(payloadJson) + '}],"structuredContent":' + payloadJson;
-  // "{}" has no keys to mirror; otherwise splice the payload's members (and its closing brace) onto the envelope.
-  if (!mirror || payloadJson.length <= 2) return head + "}";
-  return head + "," + payloadJson.slice(1);
+  return (envelopePieces([payloadJson], [JSON.stringify(payloadJson)], mirror) as string[]).join("");
 }
 
-/** envelopeJson for a payload given in pieces (see Serialized): the same text, as pieces to join once. */
+/**
+ * The envelope's text in pieces, from the payload's JSON text in pieces and that text as a JSON string (see
+ * Serialized), so a payload given as bytes is neither joined nor re-encoded here.
+ */
 export function envelopePieces(json: readonly Piece[], quoted: readonly Piece[], mirror: boolean): Piece[] {
   const head: Piece[] = ['{"content":[{"type":"text","text":', ...quoted, '}],"structuredContent":', ...json];
   const [first, ...rest] = json;
-  if (!mirror || first === undefined) return [...head, "}"];
-  // The mirror is the payload's members without its opening brace.
+  // "{}" has no keys to mirror; otherwise splice the payload's members (and its closing brace) onto the envelope.
+  if (!mirror || first === undefined || (rest.length === 0 && first.length <= 2)) return [...head, "}"];
   return [...head, ",", first.slice(1), ...rest];
 }
 

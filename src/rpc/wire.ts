@@ -17,8 +17,7 @@ export function lineText(line: Line): string {
 export type JsonRpcId = string | number | null;
 
 function resultText(result: unknown): string {
-  if (!(result instanceof RawJson)) return JSON.stringify(result) ?? "null";
-  return typeof result.json === "string" ? result.json : joinBytes(result.json).toString();
+  return result instanceof RawJson ? lineText(result.json) : (JSON.stringify(result) ?? "null");
 }
 
 /** Lines are assembled by hand so each message is serialised once and keys come in the conventional order. */

@@ -10,6 +10,7 @@ import type { Config } from "../../src/config/settings.js";
 import { Daemon } from "../../src/daemon.js";
 import type { Clock } from "../../src/clock.js";
 import type { Logger } from "../../src/log.js";
+import { LineClient } from "../../scripts/line-client.js";
 
 /** A fresh temporary directory, removed when the test ends. */
 export function tempDir(t: Test, prefix = "swarmd-test-"): string {
@@ -57,6 +58,14 @@ export async function startDaemon(
   await daemon.start();
   t.teardown(() => daemon.close());
   return { daemon, port: daemon.address?.port as number, config: command.config, dir, logs: lines };
+}
+
+/** A daemon as startDaemon starts it, and one raw client connected to it; both closed when the test ends. */
+export async function daemonWithClient(t: Test, env: Record<string, string> = {}): Promise<{ d: RunningDaemon; c: LineClient }> {
+  const d = await startDaemon(t, env);
+  const c = await LineClient.connect(d.port);
+  t.teardown(() => c.close());
+  return { d, c };
 }
 
 /** A port nothing listens on right now, so a daemon can be started (or restarted) on a known port. */
