@@ -1,10 +1,12 @@
 import { AgentManager } from "./agent/manager.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config/settings.js";
+import { MiB } from "./config/spec.js";
 import { MemoryManager } from "./memory/manager.js";
 import { AgentRepo } from "./store/agent-repo.js";
 import { AssignmentRepo } from "./store/assignment-repo.js";
 import type { Store } from "./store/db.js";
+import { MemoryCache } from "./store/memory-cache.js";
 import { MemoryRepo } from "./store/memory-repo.js";
 import { Revision } from "./store/revision.js";
 import { SwarmRepo } from "./store/swarm-repo.js";
@@ -32,8 +34,11 @@ export function createManagers(store: Store, config: Config, clock: Clock): Mana
     tasks: new TaskRepo(store.db),
     assignments: new AssignmentRepo(store.db, revision),
   };
+  const cache = new MemoryCache(config.memoryCacheMb * MiB);
+  // A rolled-back batch undoes upserts the cache already holds.
+  store.writes.onRollback(() => cache.clear());
   const memory = new MemoryManager({
-    repo: new MemoryRepo(store.db),
+    repo: new MemoryRepo(store.db, cache),
     writes: store.writes,
     clock,
     limits: {

@@ -4,6 +4,7 @@ import t, { type Test } from "tap";
 import { literalPrefix, prefixRange } from "../src/memory/pattern.js";
 import { memoryList, memorySearch, memoryStore, memoryUsage } from "../src/protocol/tools/index.js";
 import { openStore } from "../src/store/db.js";
+import { MemoryCache } from "../src/store/memory-cache.js";
 import { MemoryRepo } from "../src/store/memory-repo.js";
 import { LineClient } from "../scripts/line-client.js";
 import { startDaemon, tempDir } from "./helpers/daemon.js";
@@ -128,7 +129,7 @@ t.test("memory_usage: claude-flow's form with its result field names", async (t)
 t.test("prefix lookups seek the primary key instead of scanning the table", async (t) => {
   const store = await openStore(join(tempDir(t), "plan.db"), { synchronous: "normal" });
   t.teardown(() => store.close());
-  const repo = new MemoryRepo(store.db);
+  const repo = new MemoryRepo(store.db, new MemoryCache(0));
   const base = { now: 0, limit: 10, withValues: false };
   const prefixed = repo.explain({ ...base, namespace: "ns", keyRange: prefixRange("user:") });
   t.match(prefixed.join("\n"), /SEARCH memory USING PRIMARY KEY \(namespace=\? AND key>\? AND key<\?\)/);

@@ -192,6 +192,15 @@ export const settings = {
     shownDefault: "1048576 (1 MiB)",
     expect: "an integer from 1 to 536870912",
   },
+  memoryCacheMb: {
+    env: "SWARMD_MEMORY_CACHE_MB",
+    flag: "--memory-cache-mb",
+    metavar: "<MiB>",
+    schema: integer(0, 1024 * 1024).default(64),
+    help: "Memory for recently used memory entries, answered without reading SQLite; 0 turns the cache off",
+    shownDefault: "64 MiB",
+    expect: "an integer from 0 to 1048576",
+  },
   memorySweepIntervalMs: {
     env: "SWARMD_MEMORY_SWEEP_INTERVAL",
     flag: "--memory-sweep-interval",

@@ -1,5 +1,6 @@
 import type { Clock } from "../clock.js";
 import { rpcError } from "../protocol/errors.js";
+import type { MemoryCacheStats } from "../store/memory-cache.js";
 import type { MemoryMeta, MemoryRepo, MemoryRow, ScanQuery } from "../store/memory-repo.js";
 import type { WriteQueue } from "../store/write-queue.js";
 import { literalPrefix, prefixRange, toGlob } from "./pattern.js";
@@ -68,6 +69,7 @@ export interface MemoryStats {
   byNamespace: Array<{ namespace: string; entries: number; bytes: number }>;
   expiredAwaitingSweep: number;
   lastSweep: SweepReport | null;
+  cache: MemoryCacheStats;
 }
 
 export const DEFAULT_NAMESPACE = "default";
@@ -130,6 +132,13 @@ export class MemoryManager {
     });
   }
 
+  /** The live row as stored (its value as JSON text), for callers that send it on without parsing it. */
+  retrieveRow(namespace: string, key: string): MemoryRow | undefined | Promise<MemoryRow | undefined> {
+    const now = this.deps.clock.now();
+    return this.deps.writes.read(() => this.deps.repo.get(namespace, key, now));
+  }
+
+
   delete(namespace: string, key: string): Promise<boolean> {
     const now = this.deps.clock.now();
     return this.deps.writes.write(() => this.deps.repo.delete(namespace, key, now), true);
@@ -180,6 +189,7 @@ export class MemoryManager {
       byNamespace: sorted.slice(0, 100),
       expiredAwaitingSweep: expired,
       lastSweep: this.sweeper.last,
+      cache: this.deps.repo.cache.stats(),
     };
   }
 
@@ -215,7 +225,7 @@ export class MemoryManager {
   }
 }
 
-function toEntry(row: MemoryRow | MemoryMeta): MemoryEntry {
+export function toEntry(row: MemoryRow | MemoryMeta): MemoryEntry {
   const entry: MemoryEntry = {
     key: row.key,
     namespace: row.namespace,

@@ -1,20 +1,9 @@
 import type { Database, Statement } from "better-sqlite3";
+import type { MemoryCache } from "./memory-cache.js";
+import type { MemoryMeta, MemoryRow } from "./memory-row.js";
 import { Statements } from "./statements.js";
 
-/** A row of the memory table as stored. `value` is the JSON text exactly as serialised at store time. */
-export interface MemoryRow {
-  readonly namespace: string;
-  readonly key: string;
-  readonly value: string;
-  readonly size: number;
-  readonly tags: string | null;
-  readonly version: number;
-  readonly created_at: number;
-  readonly updated_at: number;
-  readonly expires_at: number | null;
-}
-
-export type MemoryMeta = Omit<MemoryRow, "value">;
+export type { MemoryMeta, MemoryRow } from "./memory-row.js";
 
 export interface UpsertInput {
   readonly namespace: string;
@@ -44,7 +33,11 @@ const META_COLUMNS = "namespace, key, size, tags, version, created_at, updated_a
 /** String values are matched as their text, other values as their JSON. */
 const VALUE_TEXT = "CASE WHEN json_type(value) = 'text' THEN value ->> '$' ELSE value END";
 
-/** The only code that speaks SQL about memory. Every statement is prepared once. */
+/**
+ * The only code that speaks SQL about memory. Every statement is prepared once. Point reads go through `cache`, which
+ * every upsert and delete here keeps equal to the table; whoever runs these writes in a transaction clears the cache
+ * when that transaction rolls back.
+ */
 export class MemoryRepo {
   private readonly sql: Statements;
   private readonly upsertStmt: Statement;
@@ -53,7 +46,10 @@ export class MemoryRepo {
   private readonly deleteStmt: Statement;
   private readonly sweepStmt: Statement;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    readonly cache: MemoryCache,
+  ) {
     this.sql = new Statements(db);
     // Positional parameters: binding them skips the property lookups of named ones on the hottest statements.
     const insert = `INSERT INTO memory (namespace, key, value, size, tags, version, created_at, updated_at, expires_at)
@@ -77,16 +73,36 @@ export class MemoryRepo {
   /** Inserts or replaces; with `ifAbsent`, returns undefined instead of replacing a live entry. */
   upsert(i: UpsertInput, ifAbsent: boolean): { version: number; created_at: number } | undefined {
     const stmt = ifAbsent ? this.insertIfAbsentStmt : this.upsertStmt;
-    return stmt.get(i.namespace, i.key, i.value, i.size, i.tags, i.now, i.now, i.expiresAt) as { version: number; created_at: number } | undefined;
+    const row = stmt.get(i.namespace, i.key, i.value, i.size, i.tags, i.now, i.now, i.expiresAt) as { version: number; created_at: number } | undefined;
+    if (row !== undefined) {
+      this.cache.set({
+        namespace: i.namespace,
+        key: i.key,
+        value: i.value,
+        size: i.size,
+        tags: i.tags,
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: i.now,
+        expires_at: i.expiresAt,
+      });
+    }
+    return row;
   }
 
+  /** The live row, or undefined. The same object is returned for as long as the row stays cached and unchanged. */
   get(namespace: string, key: string, now: number): MemoryRow | undefined {
-    return this.getStmt.get(namespace, key, now) as MemoryRow | undefined;
+    const cached = this.cache.get(namespace, key);
+    if (cached !== undefined) return cached.expires_at === null || cached.expires_at > now ? cached : undefined;
+    const row = this.getStmt.get(namespace, key, now) as MemoryRow | undefined;
+    if (row !== undefined) this.cache.set(row);
+    return row;
   }
 
   /** Deletes the row; true when it was live (an expired row is deleted too, but it was already gone for readers). */
   delete(namespace: string, key: string, now: number): boolean {
     const row = this.deleteStmt.get({ namespace, key }) as { expires_at: number | null } | undefined;
+    this.cache.delete(namespace, key);
     return row !== undefined && (row.expires_at === null || row.expires_at > now);
   }
 

@@ -18,6 +18,7 @@ interface Pending {
 export class WriteQueue {
   private queue: Pending[] = [];
   private scheduled = false;
+  private readonly rollbackListeners: Array<() => void> = [];
   private readonly sql: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "undo", Statement>;
 
   constructor(db: Database) {
@@ -45,6 +46,11 @@ export class WriteQueue {
         setImmediate(this.flush);
       }
     });
+  }
+
+  /** Runs `listener` whenever a batch is rolled back, undoing writes that had already run in it. */
+  onRollback(listener: () => void): void {
+    this.rollbackListeners.push(listener);
   }
 
   read<T>(fn: () => T): T | Promise<T> {
@@ -87,6 +93,7 @@ export class WriteQueue {
       } catch {
         // the failed statement may already have rolled the transaction back
       }
+      for (const listener of this.rollbackListeners) listener();
       for (const item of batch) item.reject(err);
       return;
     }

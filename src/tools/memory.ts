@@ -8,6 +8,7 @@ import {
   memoryStore,
   memoryUsage,
 } from "../protocol/tools/memory.js";
+import { retrievedText } from "./memory-reply.js";
 import { after, bind, missingArgument, type ToolBinding } from "./registry.js";
 
 /** A namespace filter: absent when neither namespace nor swarmId was given (then every namespace). */
@@ -22,9 +23,7 @@ export function memoryTools(memory: MemoryManager): ToolBinding[] {
     ),
     bind(memoryRetrieve, (a) => {
       const namespace = resolveNamespace(a);
-      return after(memory.retrieve(namespace, a.key), (entry) =>
-        entry === undefined ? { key: a.key, namespace, found: false } : { ...entry, found: true },
-      );
+      return after(memory.retrieveRow(namespace, a.key), (row) => (row === undefined ? { key: a.key, namespace, found: false } : retrievedText(row)));
     }),
     bind(memoryDelete, (a) => {
       const namespace = resolveNamespace(a);

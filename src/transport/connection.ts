@@ -85,9 +85,9 @@ export class StreamConnection implements Connection {
   onerror: (err: Error) => void = noop;
   onoverflow: (bufferedBytes: number) => void = noop;
 
-  /** Text queued since the last byte line (or flush). */
+  /** Text queued since the last bytes (or flush). */
   private queued = "";
-  /** Earlier queued text and the pieces of lines given in pieces, in order, when any line was. */
+  /** Earlier queued text and the bytes given among a line's pieces, in order, when any line had bytes. */
   private chunks: Array<string | Uint8Array> = [];
   private chunkBytes = 0;
   private flushScheduled = false;
@@ -128,13 +128,18 @@ export class StreamConnection implements Connection {
       this.queued += line;
       this.queued += "\n";
     } else {
-      if (this.queued.length > 0) this.chunks.push(this.queued);
-      this.chunkBytes += this.queued.length;
+      // Text pieces join the queued text (one buffer for the whole flush); only bytes are written as they are.
       for (const piece of line) {
+        if (typeof piece === "string") {
+          this.queued += piece;
+          continue;
+        }
+        if (this.queued.length > 0) this.chunks.push(this.queued);
+        this.chunkBytes += this.queued.length + piece.length;
         this.chunks.push(piece);
-        this.chunkBytes += piece.length;
+        this.queued = "";
       }
-      this.queued = "\n";
+      this.queued += "\n";
     }
     this.scheduleFlush();
   }

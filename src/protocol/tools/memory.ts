@@ -141,6 +141,15 @@ export const memoryStats = defineTool({
       })
       .nullable()
       .describe("The last sweep that deleted anything; null before the first."),
+    cache: z
+      .object({
+        entries: z.number().int().describe("Entries held in memory (live or expired, any namespace)."),
+        bytes: z.number().int().describe("Their estimated size in bytes."),
+        limitBytes: z.number().int().describe("The size after which the oldest are dropped (SWARMD_MEMORY_CACHE_MB); 0: no cache."),
+        hits: z.number().int().describe("Reads answered from memory since the daemon started."),
+        misses: z.number().int().describe("Reads that went to SQLite since the daemon started."),
+      })
+      .describe("The cache of recently used entries that answers reads without SQLite (always the whole cache, whatever the namespace filter)."),
   }),
 });
 
