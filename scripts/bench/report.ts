@@ -111,7 +111,7 @@ export function printReport(results: Record<string, any>): void {
     out.push(`RSS idle ${fmt(f.idleRssMB, 1)} MB · with ${fmt(f.connections)} idle connections ${fmt(f.rssWithConnectionsMB, 1)} MB (ping meanwhile ${fmt(f.pingWithConnectionsMs, 1)} ms) · after they close ${fmt(f.rssAfterCloseMB, 1)} MB`);
   }
   for (const row of (results.scale ?? []) as ScaleRow[]) {
-    out.push(`${fmt(row.entries).padStart(9)} entries: memory_store ${fmt(row.store.rps)}/s p99 ${fmt(row.store.p99Us)} µs · memory_retrieve ${fmt(row.retrieve.rps)}/s p99 ${fmt(row.retrieve.p99Us)} µs (16×1)`);
+    out.push(`${fmt(row.entries).padStart(9)} entries: memory_store ${fmt(row.store.rps)}/s p99 ${fmt(row.store.p99Us)} µs · memory_retrieve ${fmt(row.retrieve.rps)}/s p99 ${fmt(row.retrieve.p99Us)} µs (16×1, row cache off)`);
   }
   const s = results.sweep as SweepResult | undefined;
   if (s) {

@@ -21,14 +21,16 @@ const SHAPE = { connections: 16, depth: 1 } as const;
 
 /**
  * memory_store and memory_retrieve at 16×1 over keys spread across a store of each size in `sizes`; the daemons run
- * side by side and take turns for `rounds` rounds, and each figure is the median round.
+ * side by side and take turns for `rounds` rounds, and each figure is the median round. The row cache is off: this
+ * measures how SQLite's cost grows with the data, which a cache holding all of the small store and a sliver of the
+ * large one would hide behind the working set.
  */
 export async function measureScale(dir: string, sizes: readonly number[], durationMs: number, warmupMs: number, rounds: number): Promise<ScaleRow[]> {
   const daemons = [];
   for (const entries of sizes) {
     const db = tempDbPath(dir, `scale-${entries}`);
     await prefillMemory(db, entries);
-    const swarmd = await startSwarmd(db);
+    const swarmd = await startSwarmd(db, { SWARMD_MEMORY_CACHE_MB: "0" });
     await expectStored(swarmd.port, keyFor(1, entries));
     daemons.push({ entries, swarmd, store: [] as LoadResult[], retrieve: [] as LoadResult[] });
   }
