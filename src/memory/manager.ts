@@ -138,7 +138,6 @@ export class MemoryManager {
     return this.deps.writes.read(() => this.deps.repo.get(namespace, key, now));
   }
 
-
   delete(namespace: string, key: string): Promise<boolean> {
     const now = this.deps.clock.now();
     return this.deps.writes.write(() => this.deps.repo.delete(namespace, key, now), true);
