@@ -125,11 +125,9 @@ export class MemoryManager {
   }
 
   retrieve(namespace: string, key: string): MemoryEntry | undefined | Promise<MemoryEntry | undefined> {
-    const now = this.deps.clock.now();
-    return this.deps.writes.read(() => {
-      const row = this.deps.repo.get(namespace, key, now);
-      return row === undefined ? undefined : toEntry(row);
-    });
+    const row = this.retrieveRow(namespace, key);
+    const entryOf = (r: MemoryRow | undefined): MemoryEntry | undefined => (r === undefined ? undefined : toEntry(r));
+    return row instanceof Promise ? row.then(entryOf) : entryOf(row);
   }
 
   /** The live row as stored (its value as JSON text), for callers that send it on without parsing it. */

@@ -20,8 +20,8 @@ const texts = new WeakMap<MemoryRow, Serialized<Retrieved>>();
 export function retrievedText(row: MemoryRow): Serialized<Retrieved> {
   let text = texts.get(row);
   if (text === undefined) {
-    const { value: _stored, ...fields } = toEntry({ ...row, value: "null" });
-    const json = `${JSON.stringify(fields).slice(0, -1)},"value":${row.value},"found":true}`;
+    const { value, ...meta } = row;
+    const json = `${JSON.stringify(toEntry(meta)).slice(0, -1)},"value":${value},"found":true}`;
     text = new Serialized<Retrieved>([json], [JSON.stringify(json)]);
     texts.set(row, text);
   }
