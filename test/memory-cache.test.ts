@@ -81,13 +81,21 @@ t.test("a batch SQLite rolls back leaves no trace in what reads return", async (
   t.teardown(() => store.close());
   const { memory } = createManagers(store, command.config, new ManualClock());
   await memory.store({ namespace: "default", key: "k", value: "committed" });
-  // The second write abandons the transaction, as SQLite itself does on a full disk or an I/O error mid-batch.
+  // The second write fails having abandoned the transaction, as a statement does when SQLite meets a full disk or an
+  // I/O error mid-batch.
   const replaced = memory.store({ namespace: "default", key: "k", value: "rolled back" });
-  const abandon = store.writes.write(() => store.db.exec("ROLLBACK"));
+  const abandon = store.writes.write(() => {
+    store.db.exec("ROLLBACK");
+    throw new Error("SQLITE_FULL: database or disk is full");
+  }, true);
+  // Queued behind the abandoned transaction: it must fail too, not commit on its own while reported as failed.
+  const after = memory.store({ namespace: "default", key: "after", value: "reported failed" });
   await t.rejects(replaced);
   await t.rejects(abandon);
+  await t.rejects(after);
   t.equal((await memory.stats()).cache.entries, 0, "the cache was dropped with the batch");
   t.equal((await memory.retrieve("default", "k"))?.value, "committed");
+  t.equal(await memory.retrieve("default", "after"), undefined, "a write reported as failed is not stored");
 });
 
 t.test("the cache keeps its size right however rows come and go", (t) => {

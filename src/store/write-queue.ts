@@ -21,7 +21,7 @@ export class WriteQueue {
   private readonly rollbackListeners: Array<() => void> = [];
   private readonly sql: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "undo", Statement>;
 
-  constructor(db: Database) {
+  constructor(private readonly db: Database) {
     const p = (text: string): Statement => db.prepare(text);
     this.sql = {
       begin: p("BEGIN"),
@@ -68,21 +68,20 @@ export class WriteQueue {
     try {
       begin.run();
       for (const item of batch) {
-        if (!item.undoable) {
-          try {
-            results.push({ ok: true, value: item.fn() });
-          } catch (error) {
-            results.push({ ok: false, error });
-          }
-          continue;
-        }
-        savepoint.run();
+        if (item.undoable) savepoint.run();
         try {
-          results.push({ ok: true, value: item.fn() });
-          release.run();
+          const value = item.fn();
+          if (!this.db.inTransaction) throw new Error("SQLite rolled the transaction back");
+          if (item.undoable) release.run();
+          results.push({ ok: true, value });
         } catch (error) {
-          undo.run();
-          release.run();
+          // On some errors (a full disk, an I/O error) SQLite abandons the whole transaction: the writes before this
+          // one are undone too, and any after it would each commit on their own while being reported as failed.
+          if (!this.db.inTransaction) throw error;
+          if (item.undoable) {
+            undo.run();
+            release.run();
+          }
           results.push({ ok: false, error });
         }
       }
@@ -104,3 +103,4 @@ export class WriteQueue {
     });
   };
 }
+
