@@ -9,9 +9,9 @@ interface Pending {
 }
 
 /**
- * Group commit. Writes queued in the same event-loop turn run in one transaction, in order; a write that throws
- * undoes only itself (by its own savepoint, or by SQLite for a single statement). Every promise settles only after
- * that transaction committed.
+ * Group commit. Writes queued in the same event-loop turn run in one transaction, in order (a lone single-statement
+ * write needs none of its own: see runAlone); a write that throws undoes only itself (by its own savepoint, or by
+ * SQLite for a single statement). Every promise settles only after that transaction committed.
  * Reads issued while writes are waiting run after them in the same transaction, so a pipelining client reads its own
  * writes; otherwise reads run at once.
  */
@@ -63,6 +63,7 @@ export class WriteQueue {
     if (this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
+    if (batch.length === 1 && !(batch[0] as Pending).undoable) return runAlone(batch[0] as Pending);
     const { begin, commit, rollback, savepoint, release, undo } = this.sql;
     const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
@@ -104,3 +105,18 @@ export class WriteQueue {
   };
 }
 
+/**
+ * A lone single-statement write runs in SQLite's autocommit mode: the statement commits by itself, or fails having
+ * changed nothing. BEGIN, COMMIT and the statement journal SQLite keeps for an upsert inside an explicit transaction
+ * cost about as much as the upsert itself, and a lone write is what every client writing one at a time sends.
+ */
+function runAlone(item: Pending): void {
+  let value: unknown;
+  try {
+    value = item.fn();
+  } catch (error) {
+    item.reject(error);
+    return;
+  }
+  item.resolve(value);
+}
