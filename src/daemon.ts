@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Readable, Writable } from "node:stream";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config/settings.js";
+import { MiB } from "./config/spec.js";
 import type { Logger } from "./log.js";
 import { mcpMethods } from "./rpc/methods.js";
 import { Authenticator } from "./rpc/auth.js";
@@ -67,7 +68,7 @@ export class Daemon {
       this.ops = new OpsServer({ host: config.bind, port: config.httpPort }, metrics);
       this.httpAddress = await this.ops.listen();
     }
-    const store = (this.store = await openStore(config.db, { synchronous: config.dbSync }, (attempt) => {
+    const store = (this.store = await openStore(config.db, { synchronous: config.dbSync, walLimitBytes: config.walLimitMb * MiB }, (attempt) => {
       if (attempt === 1) log.warn({ db: config.db }, "the database is locked by another process; waiting for it");
     }));
     store.checkpointer.start(CHECKPOINT_INTERVAL_MS, (problem) => log.warn(problem));

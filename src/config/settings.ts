@@ -48,6 +48,15 @@ export const settings = {
     shownDefault: "normal",
     expect: "normal or full",
   },
+  walLimitMb: {
+    env: "SWARMD_WAL_LIMIT_MB",
+    flag: "--wal-limit-mb",
+    metavar: "<MiB>",
+    schema: integer(1, 1024 * 1024).default(64),
+    help: "Write-ahead log size past which writes wait a moment for a checkpoint, so the log can start over",
+    shownDefault: "64 MiB",
+    expect: "an integer from 1 to 1048576",
+  },
   stdio: {
     env: "SWARMD_STDIO",
     flag: "--stdio",

@@ -1,6 +1,8 @@
 import { statSync } from "node:fs";
+import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import type { Database } from "better-sqlite3";
+import type { WriteQueue } from "./write-queue.js";
 
 export interface CheckpointStats {
   /** Checkpoints that copied frames, since start. */
@@ -8,6 +10,21 @@ export interface CheckpointStats {
   framesCopied: number;
   /** Where checkpoints run: a worker thread, or SQLite's automatic checkpoint on the event loop (fallback). */
   mode: "worker" | "automatic";
+  /** Times writes waited for a checkpoint so that the write-ahead log could start over (see Checkpointer). */
+  writePauses: number;
+  /** Milliseconds writes spent held, in all. */
+  writePauseMs: number;
+}
+
+/** The longest writes wait for a catch-up checkpoint; a slower one (a stalled disk) lets them go on regardless. */
+const PAUSE_LIMIT_MS = 2000;
+
+/** What the worker reports after a checkpoint: the WAL's frames and how many of them are in the database file. */
+interface WorkerReport {
+  readonly type: string;
+  readonly checkpoints?: number;
+  readonly framesCopied?: number;
+  readonly walFrames?: number;
 }
 
 /** The worker's file next to this one: .ts when running from source (tests), .js when built. */
@@ -22,18 +39,31 @@ function workerUrl(): URL {
  * thread with its own connection checkpoints instead; automatic checkpoints are switched off only once it runs.
  * The worker (an isolate: about 17 MB) starts when the WAL first holds something to copy, so a daemon that has not
  * written since it started carries none.
+ *
+ * SQLite starts the WAL over only when a write begins after a checkpoint has copied every frame. Under steady writes
+ * a commit always lands while the worker copies, so the WAL would grow without end (gigabytes in a minute of
+ * pipelined memory_store). Once it passes `walLimitBytes`, memory writes are held for one checkpoint — a pause of a
+ * few milliseconds — and the next write starts the log over, truncated back to that size.
  */
 export class Checkpointer {
-  readonly stats: CheckpointStats = { checkpoints: 0, framesCopied: 0, mode: "automatic" };
+  readonly stats: CheckpointStats = { checkpoints: 0, framesCopied: 0, mode: "automatic", writePauses: 0, writePauseMs: 0 };
   private worker: Worker | undefined;
   private waiting: NodeJS.Timeout | undefined;
   private starting: Promise<void> | undefined;
   private stopped = false;
+  /** Set while writes are held for a catch-up checkpoint: lets them go after PAUSE_LIMIT_MS at the latest. */
+  private pause: NodeJS.Timeout | undefined;
+  private pausedAt = 0;
+  private readonly pageSize: number;
 
   constructor(
     private readonly db: Database,
     private readonly path: string,
-  ) {}
+    private readonly writes: WriteQueue,
+    private readonly walLimitBytes: number,
+  ) {
+    this.pageSize = db.pragma("page_size", { simple: true }) as number;
+  }
 
   /**
    * Starts the worker once the WAL is not empty (checked every `intervalMs`); if the worker cannot start, SQLite's
@@ -66,11 +96,7 @@ export class Checkpointer {
       await worker.terminate();
       return undefined;
     }
-    worker.on("message", (m: { type: string; checkpoints?: number; framesCopied?: number }) => {
-      if (m.type !== "checkpoint") return;
-      this.stats.checkpoints = m.checkpoints ?? this.stats.checkpoints;
-      this.stats.framesCopied = m.framesCopied ?? this.stats.framesCopied;
-    });
+    worker.on("message", (m: WorkerReport) => this.onReport(m));
     worker.unref();
     this.worker = worker;
     this.db.pragma("wal_autocheckpoint = 0");
@@ -78,10 +104,34 @@ export class Checkpointer {
     return undefined;
   }
 
+  private onReport(m: WorkerReport): void {
+    if (m.type !== "checkpoint" && m.type !== "caught-up") return;
+    this.stats.checkpoints = m.checkpoints ?? this.stats.checkpoints;
+    this.stats.framesCopied = m.framesCopied ?? this.stats.framesCopied;
+    if (m.type === "caught-up") return this.endPause();
+    const walBytes = (m.walFrames ?? 0) * this.pageSize;
+    if (walBytes <= this.walLimitBytes || this.pause !== undefined || this.worker === undefined) return;
+    // No memory write commits until the worker has copied every frame; the first one after that starts the log over.
+    this.writes.hold();
+    this.stats.writePauses++;
+    this.pausedAt = performance.now();
+    this.pause = setTimeout(() => this.endPause(), PAUSE_LIMIT_MS);
+    this.worker.postMessage("catch-up");
+  }
+
+  private endPause(): void {
+    if (this.pause === undefined) return;
+    clearTimeout(this.pause);
+    this.pause = undefined;
+    this.stats.writePauseMs += Math.round(performance.now() - this.pausedAt);
+    this.writes.release();
+  }
+
   /** Stops the worker and gives checkpointing back to SQLite (the final checkpoint happens at close). */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.waiting);
+    this.endPause();
     await this.starting;
     const worker = this.worker;
     if (worker === undefined) return;

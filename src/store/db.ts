@@ -12,6 +12,8 @@ export interface OpenOptions {
   readonly synchronous: "normal" | "full";
   /** How long to keep retrying a database another process holds locked (default 30 s). */
   readonly lockWaitMs?: number;
+  /** WAL size past which memory writes wait for a checkpoint to let the log start over (default 64 MiB). */
+  readonly walLimitBytes?: number;
 }
 
 export interface Store {
@@ -65,7 +67,8 @@ function openOnce(path: string, options: OpenOptions): Store {
     db.pragma(`synchronous = ${options.synchronous}`);
     db.pragma("foreign_keys = ON");
     // After a burst, truncate the WAL file back to this size once it has been checkpointed.
-    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+    const walLimitBytes = options.walLimitBytes ?? 64 * 1024 * 1024;
+    db.pragma(`journal_size_limit = ${walLimitBytes}`);
     const before = db.pragma("user_version", { simple: true });
     const schemaVersion = migrate(db);
     // A new (or upgraded) database leaves its schema in the WAL; copy it now, while that is cheap, so the WAL stays
@@ -74,7 +77,7 @@ function openOnce(path: string, options: OpenOptions): Store {
     // From here on, brief lock waits (another process reading, a checkpoint) are normal and short.
     db.pragma("busy_timeout = 5000");
     const writes = new WriteQueue(db);
-    const checkpointer = new Checkpointer(db, path);
+    const checkpointer = new Checkpointer(db, path, writes, walLimitBytes);
     let closing: Promise<void> | undefined;
     return {
       db,

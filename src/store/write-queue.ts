@@ -18,6 +18,7 @@ interface Pending {
 export class WriteQueue {
   private queue: Pending[] = [];
   private scheduled = false;
+  private held = false;
   private readonly rollbackListeners: Array<() => void> = [];
   private readonly sql: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "undo", Statement>;
 
@@ -41,12 +42,33 @@ export class WriteQueue {
   write<T>(fn: () => T, single = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, undoable: !single, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(this.flush);
-      }
+      this.schedule();
     });
   }
+
+  /**
+   * Commits wait until release(); writes stay queued meanwhile and are acknowledged once committed. Lets a WAL
+   * checkpoint finish with no commit racing it (see Checkpointer). The flush at shutdown commits regardless.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    if (this.queue.length > 0) this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flushUnlessHeld);
+  }
+
+  private readonly flushUnlessHeld = (): void => {
+    this.scheduled = false;
+    if (!this.held) this.flush();
+  };
 
   /** Runs `listener` whenever a batch is rolled back, undoing writes that had already run in it. */
   onRollback(listener: () => void): void {
@@ -57,9 +79,8 @@ export class WriteQueue {
     return this.queue.length === 0 ? fn() : this.write(fn);
   }
 
-  /** Commits whatever is queued now (at shutdown, before the database closes). */
-  readonly flush = (): void => {
-    this.scheduled = false;
+  /** Commits whatever is queued now (also at shutdown, before the database closes). */
+  flush(): void {
     if (this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
@@ -102,7 +123,7 @@ export class WriteQueue {
       if (r.ok) item.resolve(r.value);
       else item.reject(r.error);
     });
-  };
+  }
 }
 
 /**

@@ -34,6 +34,11 @@ export const serverInfo = defineTool({
             mode: z.enum(["worker", "automatic"]).describe("worker: a worker thread checkpoints the WAL off the event loop; automatic: SQLite does, inside commits."),
             checkpoints: z.number().int().describe("Checkpoints that copied pages, since start."),
             framesCopied: z.number().int().describe("WAL frames copied into the database file, since start."),
+            writePauses: z
+              .number()
+              .int()
+              .describe("Times memory writes waited a moment for a checkpoint so the write-ahead log, past its size limit, could start over."),
+            writePauseMs: z.number().int().describe("Milliseconds memory writes spent waiting for such checkpoints, in all."),
           })
           .describe("WAL checkpointing."),
       })
