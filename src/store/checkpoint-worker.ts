@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from "node:fs";
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import Database from "better-sqlite3";
 
 /**
@@ -12,8 +12,11 @@ interface Options {
 }
 
 const { path, intervalMs } = workerData as Options;
-const port = parentPort;
-if (port === null) throw new Error("checkpoint-worker must run in a worker thread");
+function parent(): MessagePort {
+  if (parentPort === null) throw new Error("checkpoint-worker must run in a worker thread");
+  return parentPort;
+}
+const port = parent();
 
 const db = new Database(path);
 db.pragma("busy_timeout = 1000");
@@ -41,8 +44,12 @@ function walSalt(): string {
   }
 }
 
-/** One PASSIVE checkpoint; reports what it did as `type` (always for a catch-up, which the daemon waits for). */
-function checkpoint(type: "checkpoint" | "caught-up"): void {
+/**
+ * One PASSIVE checkpoint; reports what it did when it copied frames, and always for a catch-up (numbered `catchUp`),
+ * which the daemon waits for.
+ */
+function checkpoint(catchUp?: number): void {
+  const type = catchUp === undefined ? "checkpoint" : "caught-up";
   try {
     const [row] = db.pragma("wal_checkpoint(PASSIVE)") as Array<{ busy: number; log: number; checkpointed: number }>;
     const salt = walSalt();
@@ -53,17 +60,17 @@ function checkpoint(type: "checkpoint" | "caught-up"): void {
       checkpoints++;
       framesCopied += copied;
     }
-    if (type === "caught-up" || copied > 0) port?.postMessage({ type, checkpoints, framesCopied, walFrames: row?.log ?? 0 });
+    if (catchUp !== undefined || copied > 0) port.postMessage({ type, catchUp, checkpoints, framesCopied, walFrames: row?.log ?? 0 });
   } catch (err) {
-    port?.postMessage({ type: "error", message: (err as Error).message });
-    if (type === "caught-up") port?.postMessage({ type });
+    port.postMessage({ type: "error", message: (err as Error).message });
+    if (catchUp !== undefined) port.postMessage({ type, catchUp });
   }
 }
 
-const timer = setInterval(() => checkpoint("checkpoint"), intervalMs);
+const timer = setInterval(() => checkpoint(), intervalMs);
 
 port.on("message", (message: unknown) => {
-  if (message === "catch-up") return checkpoint("caught-up");
+  if (typeof message === "object" && message !== null && "catchUp" in message) return checkpoint(Number(message.catchUp));
   if (message !== "stop") return;
   clearInterval(timer);
   db.close();

@@ -25,6 +25,8 @@ interface WorkerReport {
   readonly checkpoints?: number;
   readonly framesCopied?: number;
   readonly walFrames?: number;
+  /** Which catch-up request a "caught-up" report answers. */
+  readonly catchUp?: number;
 }
 
 /** The worker's file next to this one: .ts when running from source (tests), .js when built. */
@@ -54,6 +56,7 @@ export class Checkpointer {
   /** Set while writes are held for a catch-up checkpoint: lets them go after PAUSE_LIMIT_MS at the latest. */
   private pause: NodeJS.Timeout | undefined;
   private pausedAt = 0;
+  private catchUps = 0;
   private readonly pageSize: number;
 
   constructor(
@@ -108,7 +111,11 @@ export class Checkpointer {
     if (m.type !== "checkpoint" && m.type !== "caught-up") return;
     this.stats.checkpoints = m.checkpoints ?? this.stats.checkpoints;
     this.stats.framesCopied = m.framesCopied ?? this.stats.framesCopied;
-    if (m.type === "caught-up") return this.endPause();
+    if (m.type === "caught-up") {
+      // A catch-up that outlasted its pause must not end a later one.
+      if (m.catchUp === this.catchUps) this.endPause();
+      return;
+    }
     const walBytes = (m.walFrames ?? 0) * this.pageSize;
     if (walBytes <= this.walLimitBytes || this.pause !== undefined || this.worker === undefined) return;
     // No memory write commits until the worker has copied every frame; the first one after that starts the log over.
@@ -116,7 +123,7 @@ export class Checkpointer {
     this.stats.writePauses++;
     this.pausedAt = performance.now();
     this.pause = setTimeout(() => this.endPause(), PAUSE_LIMIT_MS);
-    this.worker.postMessage("catch-up");
+    this.worker.postMessage({ catchUp: ++this.catchUps });
   }
 
   private endPause(): void {
