@@ -62,7 +62,10 @@ export class Daemon {
       counts: () => this.managers?.swarms.counts() ?? { swarms: {}, agents: {}, tasks: {} },
       memory: async () =>
         this.managers?.memory.stats() ?? { entries: 0, bytes: 0, expiredAwaitingSweep: 0, lastSweep: null },
-      checkpoints: () => this.store?.checkpointer.stats ?? { checkpoints: 0, framesCopied: 0 },
+      wal: () => {
+        const c = this.store?.checkpointer;
+        return { checkpoints: c?.stats.checkpoints ?? 0, bytes: c?.walBytes() ?? 0, writePauses: c?.stats.writePauses ?? 0, writePauseMs: c?.stats.writePauseMs ?? 0 };
+      },
     });
     if (config.httpPort > 0 && !config.stdio) {
       this.ops = new OpsServer({ host: config.bind, port: config.httpPort }, metrics);

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import t from "tap";
@@ -14,7 +14,7 @@ const get = async (port: number, path: string): Promise<{ status: number; body: 
 
 t.test("HTTP side port: /health, /ready and Prometheus /metrics with real values", async (t) => {
   const httpPort = await freePort();
-  const { port, daemon } = await startDaemon(t, { SWARMD_HTTP_PORT: String(httpPort) });
+  const { port, daemon, dir } = await startDaemon(t, { SWARMD_HTTP_PORT: String(httpPort) });
   t.same(await get(httpPort, "/health"), { status: 200, body: '{"status":"ok"}\n' });
   t.same(await get(httpPort, "/ready"), { status: 200, body: '{"status":"ready"}\n' });
   t.equal((await get(httpPort, "/nope")).status, 404);
@@ -37,9 +37,15 @@ t.test("HTTP side port: /health, /ready and Prometheus /metrics with real values
   t.equal(value("swarmd_memory_entries"), 3);
   t.equal(value("swarmd_memory_bytes"), 36);
   t.equal(value("swarmd_connections"), 1);
-  for (const name of ["swarmd_request_duration_seconds_bucket", "swarmd_tool_duration_seconds_bucket", 'swarmd_tasks{status="pending"}', "swarmd_memory_expired_awaiting_sweep", "swarmd_memory_last_sweep_longest_slice_seconds", "swarmd_wal_checkpoints", "nodejs_eventloop_lag_seconds", "process_resident_memory_bytes"]) {
-    t.match(body, name);
-  }
+  t.equal(value("swarmd_wal_bytes"), statSync(join(dir, "swarmd.db-wal")).size, "the log's size as on disk");
+  t.equal(value("swarmd_wal_write_pauses"), 0);
+  // Every metric the README names is served, under that name.
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  const documented = [...(readme.match(/^Metrics: [\s\S]*?\n\n/m)?.[0] ?? "").matchAll(/`(swarmd_[a-z_]+)/g)].map((m) => m[1] as string);
+  t.ok(documented.length >= 15, `${documented.length} metrics named in the README`);
+  const served = new Set([...body.matchAll(/^# TYPE (\S+) (\w+)/gm)].map((m) => m[1]));
+  t.same(documented.filter((name) => !served.has(name)), [], "no documented metric is missing");
+  for (const name of ['swarmd_tasks{status="pending"}', "nodejs_eventloop_lag_seconds", "process_resident_memory_bytes"]) t.match(body, name);
   void daemon;
 });
 

@@ -6,7 +6,7 @@ export interface MetricSources {
   connections(): { open: number; total: number };
   counts(): { swarms: Record<string, number>; agents: Record<string, number>; tasks: Record<string, number> };
   memory(): Promise<{ entries: number; bytes: number; expiredAwaitingSweep: number; lastSweep: { deleted: number; longestSliceMs: number } | null }>;
-  checkpoints(): { checkpoints: number; framesCopied: number };
+  wal(): { checkpoints: number; bytes: number; writePauses: number; writePauseMs: number };
 }
 
 /**
@@ -18,22 +18,19 @@ export function buildRegistry(sources: MetricSources, series: readonly Collected
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
   for (const m of series) registry.registerMetric(m as unknown as Metric);
-  new Gauge({
-    name: "swarmd_connections",
-    help: "Client connections open now.",
-    registers,
-    collect() {
-      this.set(sources.connections().open);
-    },
-  });
-  new Gauge({
-    name: "swarmd_connections_accepted",
-    help: "Client connections accepted since start.",
-    registers,
-    collect() {
-      this.set(sources.connections().total);
-    },
-  });
+  /** A gauge read from the daemon at scrape time. */
+  const gauge = (name: string, help: string, read: () => number | Promise<number>): void => {
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        this.set(await read());
+      },
+    });
+  };
+  gauge("swarmd_connections", "Client connections open now.", () => sources.connections().open);
+  gauge("swarmd_connections_accepted", "Client connections accepted since start.", () => sources.connections().total);
   const byStatus = (name: "swarms" | "agents" | "tasks", statuses: readonly string[]): void => {
     new Gauge({
       name: `swarmd_${name}`,
@@ -56,28 +53,16 @@ export function buildRegistry(sources: MetricSources, series: readonly Collected
     if (counted === undefined || performance.now() - counted.at > 250) counted = { at: performance.now(), value: sources.memory() };
     return counted.value;
   };
-  const memoryGauge = (name: string, help: string, read: (m: Awaited<ReturnType<MetricSources["memory"]>>) => number): void => {
-    new Gauge({
-      name,
-      help,
-      registers,
-      async collect() {
-        this.set(read(await memory()));
-      },
-    });
-  };
+  const memoryGauge = (name: string, help: string, read: (m: Awaited<ReturnType<MetricSources["memory"]>>) => number): void =>
+    gauge(name, help, async () => read(await memory()));
   memoryGauge("swarmd_memory_entries", "Live memory entries.", (m) => m.entries);
   memoryGauge("swarmd_memory_bytes", "Bytes of live memory values.", (m) => m.bytes);
   memoryGauge("swarmd_memory_expired_awaiting_sweep", "Expired memory entries the sweep has not deleted yet.", (m) => m.expiredAwaitingSweep);
   memoryGauge("swarmd_memory_last_sweep_deleted", "Entries the last sweep deleted.", (m) => m.lastSweep?.deleted ?? 0);
   memoryGauge("swarmd_memory_last_sweep_longest_slice_seconds", "The longest event-loop block of the last sweep.", (m) => (m.lastSweep?.longestSliceMs ?? 0) / 1000);
-  new Gauge({
-    name: "swarmd_wal_checkpoints",
-    help: "WAL checkpoints that copied pages since start (from the checkpoint worker).",
-    registers,
-    collect() {
-      this.set(sources.checkpoints().checkpoints);
-    },
-  });
+  gauge("swarmd_wal_checkpoints", "WAL checkpoints that copied pages since start (from the checkpoint worker).", () => sources.wal().checkpoints);
+  gauge("swarmd_wal_bytes", "Size of the write-ahead log file now.", () => sources.wal().bytes);
+  gauge("swarmd_wal_write_pauses", "Times memory writes were held so the write-ahead log, past its limit, could start over.", () => sources.wal().writePauses);
+  gauge("swarmd_wal_write_pause_seconds", "Time memory writes spent held for that, in all.", () => sources.wal().writePauseMs / 1000);
   return registry;
 }

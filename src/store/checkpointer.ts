@@ -107,6 +107,11 @@ export class Checkpointer {
     return undefined;
   }
 
+  /** The WAL file's size now. */
+  walBytes(): number {
+    return walBytes(this.path);
+  }
+
   private onReport(m: WorkerReport): void {
     if (m.type !== "checkpoint" && m.type !== "caught-up") return;
     this.stats.checkpoints = m.checkpoints ?? this.stats.checkpoints;
