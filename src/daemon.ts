@@ -64,7 +64,7 @@ export class Daemon {
         this.managers?.memory.stats() ?? { entries: 0, bytes: 0, expiredAwaitingSweep: 0, lastSweep: null },
       wal: () => {
         const c = this.store?.checkpointer;
-        return { checkpoints: c?.stats.checkpoints ?? 0, bytes: c?.walBytes() ?? 0, writePauses: c?.stats.writePauses ?? 0, writePauseMs: c?.stats.writePauseMs ?? 0 };
+        return c ? { ...c.stats, bytes: c.walBytes() } : { checkpoints: 0, bytes: 0, writePauses: 0, writePauseMs: 0 };
       },
     });
     if (config.httpPort > 0 && !config.stdio) {

@@ -74,7 +74,7 @@ export class Checkpointer {
    */
   start(intervalMs: number, onProblem: (why: string) => void): void {
     const check = (): void => {
-      if (this.stopped || walBytes(this.path) === 0) return;
+      if (this.stopped || this.walBytes() === 0) return;
       clearInterval(this.waiting);
       this.starting = this.startWorker(intervalMs).then((problem) => {
         if (problem !== undefined) onProblem(problem);
@@ -109,7 +109,11 @@ export class Checkpointer {
 
   /** The WAL file's size now. */
   walBytes(): number {
-    return walBytes(this.path);
+    try {
+      return statSync(`${this.path}-wal`).size;
+    } catch {
+      return 0;
+    }
   }
 
   private onReport(m: WorkerReport): void {
@@ -157,13 +161,5 @@ export class Checkpointer {
     await worker.terminate();
     this.db.pragma("wal_autocheckpoint = 1000");
     this.stats.mode = "automatic";
-  }
-}
-
-function walBytes(path: string): number {
-  try {
-    return statSync(`${path}-wal`).size;
-  } catch {
-    return 0;
   }
 }

@@ -30,7 +30,7 @@ export function serverTools(facts: ServerFacts): ToolBinding[] {
         path: facts.store.path,
         schemaVersion: facts.store.schemaVersion,
         bytes: fileSize(facts.store.path),
-        walBytes: fileSize(`${facts.store.path}-wal`),
+        walBytes: facts.store.checkpointer.walBytes(),
         checkpoints: { ...facts.store.checkpointer.stats },
       },
     })),
