@@ -12,6 +12,7 @@ import type { Session } from "./rpc/session.js";
 import { createManagers, type Managers } from "./managers.js";
 import { OpsServer } from "./ops/http.js";
 import { DaemonMetrics } from "./ops/metrics.js";
+import { CHECKPOINT_INTERVAL_MS } from "./store/checkpointer.js";
 import { openStore, type Store } from "./store/db.js";
 import { allTools } from "./tools/index.js";
 import { SwarmGate } from "./tools/gate.js";
@@ -28,9 +29,6 @@ export interface DaemonOptions {
   /** Time for the managers (TTL); tests pass a clock they can move. */
   readonly clock?: Clock;
 }
-
-/** How often the worker checkpoints the WAL; a checkpoint with nothing to copy costs next to nothing. */
-const CHECKPOINT_INTERVAL_MS = 200;
 
 /** Composes store, tools, rpc and transports; owns start and the ordered, idempotent close (DESIGN §5). */
 export class Daemon {

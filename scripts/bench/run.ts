@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { LineClient } from "../line-client.js";
 import { VERSION } from "../../src/version.js";
+import { measureStoreFloor } from "./floor.js";
 import { measureFootprint } from "./footprint.js";
 import { keyFor, type LoadOptions } from "./requests.js";
 import { drive, expectStored, medianRun, prefillMemory, startCeiling, startRedis, startSwarmd, tempDbPath, type LoadResult, type Server } from "./processes.js";
@@ -22,7 +23,7 @@ Options:
   --rounds <n>     rounds of every cell, taken in turns; each figure is the median round (default 3)
   --entries <n>    stored entries for the large side of the scale check (default 1000000)
   --connections <n> idle connections for the RSS check (default 10000)
-  --only <list>    comma-separated parts to run: throughput, footprint, scale, sweep (default all)
+  --only <list>    comma-separated parts to run: throughput, floor, footprint, scale, sweep (default all)
   --ops <list>     throughput operations to run, e.g. ping,agent_list (default all; references always run)
   --out <file>     where to write the results (default bench/results.json)
   --help           this text
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
       rounds: { type: "string", default: "3" },
       entries: { type: "string", default: "1000000" },
       connections: { type: "string", default: "10000" },
-      only: { type: "string", default: "throughput,footprint,scale,sweep" },
+      only: { type: "string", default: "throughput,floor,footprint,scale,sweep" },
       ops: { type: "string", default: "" },
       out: { type: "string", default: "bench/results.json" },
       help: { type: "boolean", default: false },
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
   try {
     const ops = values.ops === "" ? undefined : new Set(values.ops.split(","));
     if (parts.has("throughput")) results.cells = await throughput(dir, durationMs, warmupMs, rounds, ops);
+    if (parts.has("floor")) results.floor = await step("floor", () => measureStoreFloor(dir, 10_000, 20_000, rounds));
     if (parts.has("footprint")) results.footprint = await step("footprint", () => measureFootprint(dir, 5, Number(values.connections)));
     if (parts.has("scale")) results.scale = await step("scale", () => measureScale(dir, [10_000, Number(values.entries)], durationMs, warmupMs, rounds));
     if (parts.has("sweep")) results.sweep = await step("sweep", () => measureSweep(dir, Number(values.entries), 200_000));

@@ -16,6 +16,9 @@ export interface CheckpointStats {
   writePauseMs: number;
 }
 
+/** How often the worker checkpoints the WAL; a checkpoint with nothing to copy costs next to nothing. */
+export const CHECKPOINT_INTERVAL_MS = 200;
+
 /** The longest writes wait for a catch-up checkpoint; a slower one (a stalled disk) lets them go on regardless. */
 const PAUSE_LIMIT_MS = 2000;
 
