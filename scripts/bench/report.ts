@@ -134,7 +134,7 @@ export function printReport(results: Record<string, any>): void {
   }
   const floor = (results.floor ?? []) as FloorRow[];
   if (floor.length > 0) {
-    out.push("", "SQLite alone — the daemon's memory upsert and group commit, no socket, JSON or reply, row cache off; µs a row:");
+    out.push("", "SQLite alone — the daemon's memory upsert and group commit, sustained; no socket, JSON or reply; µs a row:");
     for (const database of ["file", "memory"] as const) {
       const rows = floor.filter((f) => f.database === database);
       const label = database === "file" ? "the daemon's file (WAL, checkpoints in the worker)" : "in memory (no page written anywhere)";

@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   try {
     const ops = values.ops === "" ? undefined : new Set(values.ops.split(","));
     if (parts.has("throughput")) results.cells = await throughput(dir, durationMs, warmupMs, rounds, ops);
-    if (parts.has("floor")) results.floor = await step("floor", () => measureStoreFloor(dir, 10_000, 20_000, rounds));
+    if (parts.has("floor")) results.floor = await step("floor", () => measureStoreFloor(dir, 10_000, durationMs, rounds));
     if (parts.has("footprint")) results.footprint = await step("footprint", () => measureFootprint(dir, 5, Number(values.connections)));
     if (parts.has("scale")) results.scale = await step("scale", () => measureScale(dir, [10_000, Number(values.entries)], durationMs, warmupMs, rounds));
     if (parts.has("sweep")) results.sweep = await step("sweep", () => measureSweep(dir, Number(values.entries), 200_000));
