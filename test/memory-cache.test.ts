@@ -127,3 +127,36 @@ t.test("the cache keeps its size right however rows come and go", (t) => {
   t.equal(tiny.stats().entries, 0, "a row larger than the whole cache is not kept");
   t.end();
 });
+
+t.test("a store's reported version and createdAt are the stored ones, cached or not, through expiry and the sweep", async (t) => {
+  for (const cacheMb of ["64", "0"]) {
+    const dir = tempDir(t);
+    const command = parseCli([], { SWARMD_DB: join(dir, "swarmd.db"), SWARMD_MEMORY_CACHE_MB: cacheMb });
+    if (command.kind !== "run") throw new Error("unexpected CLI command");
+    const store = await openStore(join(dir, "swarmd.db"), { synchronous: "normal" });
+    t.teardown(() => store.close());
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const { memory } = createManagers(store, command.config, clock);
+    const onDisk = (key: string): unknown => store.db.prepare("SELECT version, created_at AS createdAt FROM memory WHERE key = ?").get(key);
+    const stored = async (key: string, ttlSeconds?: number): Promise<{ version: number; createdAt: number }> => {
+      const r = await memory.store({ namespace: "default", key, value: "v", ttlSeconds });
+      t.strictSame({ version: r.version, createdAt: r.createdAt }, onDisk(key), `cache ${cacheMb} MB: ${key}'s reply matches the file`);
+      return r;
+    };
+    const first = await stored("k");
+    clock.advance(1000);
+    t.match(await stored("k"), { version: 2, createdAt: first.createdAt }, "a replace counts up and keeps createdAt");
+
+    await stored("ttl", 5);
+    clock.advance(6000);
+    t.match(await stored("ttl"), { version: 1, createdAt: clock.now() }, "an expired entry not yet swept is replaced as new");
+
+    await stored("swept", 5);
+    clock.advance(6000);
+    await memory.sweeper.run();
+    t.equal(onDisk("swept"), undefined, "the sweep deleted it");
+    // Wall clocks step back; the swept row must not be remembered as live.
+    clock.advance(-6000);
+    t.match(await stored("swept"), { version: 1 }, "a swept entry is stored anew");
+  }
+});

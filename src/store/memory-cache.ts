@@ -14,6 +14,8 @@ export interface MemoryCacheStats {
  * delete, cleared when a transaction rolls back), so a hit answers a read without SQLite: a primary-key read costs
  * several microseconds, mostly materialising nine columns, about as much as the whole rest of a memory_retrieve.
  *
+ * Because a cached row is the table's row, a writer can also learn from it what SQLite would return (see MemoryRepo).
+ *
  * First in, first out rather than least recently used: a hit then costs two Map lookups and nothing else, and a hot
  * row that is evicted comes back on its next read. Expired rows may stay cached until evicted or replaced; readers
  * check the expiry, as the SQL does. The daemon owns its database: a row changed behind its back (another process
@@ -37,6 +39,11 @@ export class MemoryCache {
     if (row === undefined) this.misses++;
     else this.hits++;
     return row;
+  }
+
+  /** The cached row, without counting a hit or a miss: for writers, whose lookups are not reads. */
+  peek(namespace: string, key: string): MemoryRow | undefined {
+    return this.rows.get(namespace)?.get(key);
   }
 
   set(row: MemoryRow): void {
