@@ -35,8 +35,8 @@ const VALUE_TEXT = "CASE WHEN json_type(value) = 'text' THEN value ->> '$' ELSE 
 
 /**
  * The only code that speaks SQL about memory. Every statement is prepared once. Point reads go through `cache`, which
- * every upsert, delete and sweep here keeps equal to the table; whoever runs these writes in a transaction clears the cache
- * when that transaction rolls back.
+ * every upsert, delete and sweep here keeps equal to the table; whoever runs these writes in a transaction clears the
+ * cache when that transaction rolls back.
  */
 export class MemoryRepo {
   private readonly sql: Statements;
@@ -145,7 +145,7 @@ export class MemoryRepo {
       .all({ now, limit, namespace, afterNamespace: after?.[0], afterKey: after?.[1] }) as Array<[string, string, number, 0 | 1]>;
   }
 
-  /** Deletes up to `limit` expired rows in one statement, and from the cache, which must hold only stored rows; returns how many. */
+  /** Deletes up to `limit` expired rows in one statement, and from the cache (it holds only stored rows); returns how many. */
   sweep(now: number, limit: number): number {
     const deleted = this.sweepStmt.all({ now, limit }) as Array<[string, string]>;
     for (const [namespace, key] of deleted) this.cache.delete(namespace, key);
