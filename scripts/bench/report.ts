@@ -58,8 +58,7 @@ export function checkTargets(results: Record<string, unknown>): Target[] {
     if (!ceiling) return undefined;
     if (needed > ceiling.rps) return `the ceiling's ping did ${fmt(ceiling.rps)}/s, under the ${fmt(needed)}/s needed`;
     if (op !== "memory_store") return undefined;
-    const inFlight = shape.split("×").map(Number).reduce((a, b) => a * b, 1);
-    const cheapest = floor.filter((f) => f.database === "file" && f.perTransaction <= inFlight).sort((a, b) => a.usPerRow - b.usPerRow)[0];
+    const cheapest = floor.filter((f) => f.database === "file" && f.perTransaction <= ceiling.connections * ceiling.depth).sort((a, b) => a.usPerRow - b.usPerRow)[0];
     if (!cheapest) return undefined;
     const pingUs = (ceiling.serverCpu * 1e6) / ceiling.rps;
     const most = 1e6 / (pingUs + cheapest.usPerRow);
