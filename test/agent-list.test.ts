@@ -45,6 +45,35 @@ t.test("agent_list between polls: every change shows at once, and the time field
   t.same(strip(after), strip(before), "and nothing else does");
 });
 
+t.test("agent_list of many agents: each agent's age is current on every poll, whichever of them just ticked", async (t) => {
+  // Past the listing's block of 64 agents, so blocks are remade one at a time as their agents' ages tick.
+  const { c } = await daemonWithClient(t, { MAX_AGENTS: "200" });
+  const s = await callTool(t, c, swarmInit, { maxAgents: 200 });
+  const names: string[] = [];
+  for (let i = 0; i < 150; i++) {
+    const name = `${NAMES[i % NAMES.length]} ${i}`;
+    names.push(name);
+    await callTool(t, c, agentSpawn, { type: "coder", name, swarmId: s.swarmId });
+  }
+  const stale: string[] = [];
+  const until = Date.now() + 1300;
+  let polls = 0;
+  while (Date.now() < until) {
+    const before = Date.now();
+    const { agents, count } = await callTool(t, c, agentList, { swarmId: s.swarmId });
+    const after = Date.now();
+    polls++;
+    if (count !== 150 || agents.map((a) => a.name).join("|") !== names.join("|")) stale.push(`poll ${polls}: agents out of order or missing`);
+    for (const a of agents) {
+      const low = Math.floor((before - a.createdAt) / 1000);
+      const high = Math.floor((after - a.createdAt) / 1000);
+      if (a.age < low || a.age > high) stale.push(`poll ${polls}: ${a.name} age ${a.age}, expected ${low}..${high}`);
+    }
+  }
+  t.ok(polls > 10, `polled ${polls} times`);
+  t.same(stale.slice(0, 5), [], "no poll listed an age other than the agent's age at that moment");
+});
+
 t.test("agent_list as an item of a native batch and of the batch method", async (t) => {
   const { c } = await daemonWithClient(t);
   const s = await callTool(t, c, swarmInit, { maxAgents: 10 });

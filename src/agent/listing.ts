@@ -4,7 +4,7 @@ import type { AssignmentRow } from "../store/assignment-repo.js";
 import type { Revision } from "../store/revision.js";
 import { TIME_FIELDS, timeFields, type AgentView } from "./view.js";
 
-/** One agent as the listing keeps it: what its time fields are computed from, and its view's text around them. */
+/** One agent as the listing keeps it: what its time fields are computed from, and its text at the last times seen. */
 interface Listed {
   readonly row: AgentRow;
   readonly active: readonly AssignmentRow[];
@@ -12,12 +12,24 @@ interface Listed {
   readonly parts: readonly Buffer[];
   /** The same parts escaped, for the copy of the payload inside the result's text content. */
   readonly escaped: readonly Buffer[];
+  /** The time fields the texts below were filled in with (NaN before the first fill). */
+  age: number;
+  activity: number;
+  /** The whole view, and the whole view escaped, with those time fields. */
+  text: Buffer;
+  escapedText: Buffer;
+  /** Moves each time the texts are filled in again. */
+  version: number;
 }
 
-/** A listing's agents as a JSON array, twice: as UTF-8 JSON, and escaped as the inside of a JSON string. */
+/**
+ * A listing's agents as a JSON array, twice: as UTF-8 JSON, and escaped as the inside of a JSON string. Each is given
+ * in pieces, written one after another: a thousand agents are a megabyte, and copying it into one buffer on every
+ * poll cost more than anything else agent_list did.
+ */
 export interface ListingText {
-  readonly json: Buffer;
-  readonly escaped: Buffer;
+  readonly json: readonly Buffer[];
+  readonly escaped: readonly Buffer[];
   readonly count: number;
 }
 
@@ -27,81 +39,124 @@ export interface ListingFilter {
   readonly keep: (row: AgentRow) => boolean;
 }
 
-/** A listing as last assembled, with the time fields it was assembled with. */
-interface Assembled extends ListingText {
-  readonly times: readonly number[];
+/** Consecutive agents of a listing, their texts joined; valid while its members' versions add up to `versions`. */
+interface Block {
+  readonly members: readonly Listed[];
+  versions: number;
+  json: Buffer;
+  escaped: Buffer;
 }
 
 export type ListingSource = (swarmId: string | undefined, withMetadata: boolean) => Array<{ row: AgentRow; active: readonly AssignmentRow[]; view: AgentView }>;
+
+/** Agents a block holds: small enough that refilling one agent's block is cheap, large enough to keep writes few. */
+const BLOCK = 64;
+const OPEN = Buffer.from("[");
+const COMMA = Buffer.from(",");
+const CLOSE = Buffer.from("]");
 
 /**
  * agent_list without the per-call cost of reading, viewing, serialising and escaping every agent: the views' text is
  * kept until agent, assignment or swarm rows change (the revision moves), and only the time fields (age, activity
  * level) are computed on each call. Dashboards poll a thousand agents several times a second; this is what they hit.
+ * Agents spawned over a second tick their ages at different milliseconds, so almost every poll finds some agent
+ * changed; only that agent's text, and the block of agents holding it, are made again.
  */
 export class AgentListing {
   private seen = -1;
   private readonly cache = new Map<string, Listed[]>();
-  private readonly assembled = new Map<string, Assembled>();
+  private readonly blocks = new Map<string, Block[]>();
 
   constructor(
     private readonly revision: Revision,
     private readonly source: ListingSource,
   ) {}
 
-  /**
-   * The agents the filter keeps, in the source's order, with their time fields at `now`. While the rows and the time
-   * fields are unchanged (age moves once a second) the bytes assembled last time are the answer.
-   */
+  /** The agents the filter keeps, in the source's order, with their time fields at `now`. */
   text(swarmId: string | undefined, withMetadata: boolean, filter: ListingFilter, now: number): ListingText {
     const key = `${swarmId ?? ""}\n${withMetadata}`;
-    const kept = this.entries(key, swarmId, withMetadata).filter((e) => filter.keep(e.row));
-    const times: number[] = [];
-    for (const e of kept) times.push(...timeFields(e.row, e.active, now));
-    const last = this.assembled.get(`${key}\n${filter.name}`);
-    if (last !== undefined && sameNumbers(last.times, times)) return last;
-    const json: Piece[] = ["["];
-    const escaped: Piece[] = ["["];
-    kept.forEach((e, i) => {
-      const age = JSON.stringify(times[2 * i]);
-      const activity = JSON.stringify(times[2 * i + 1]);
-      const sep = i === 0 ? "" : ",";
-      json.push(sep, ...interleave(e.parts, age, activity));
-      escaped.push(sep, ...interleave(e.escaped, age, activity));
-    });
-    json.push("]");
-    escaped.push("]");
-    const result = { json: joinBytes(json), escaped: joinBytes(escaped), count: kept.length, times };
-    this.assembled.set(`${key}\n${filter.name}`, result);
-    return result;
+    const listed = this.entries(key, swarmId, withMetadata);
+    for (const e of listed) refill(e, now);
+    let blocks = this.blocks.get(`${key}\n${filter.name}`);
+    if (blocks === undefined) {
+      const kept = listed.filter((e) => filter.keep(e.row));
+      blocks = [];
+      for (let i = 0; i < kept.length; i += BLOCK) blocks.push({ members: kept.slice(i, i + BLOCK), versions: -1, json: OPEN, escaped: OPEN });
+      this.blocks.set(`${key}\n${filter.name}`, blocks);
+    }
+    const json: Buffer[] = [OPEN];
+    const escaped: Buffer[] = [OPEN];
+    let count = 0;
+    for (const block of blocks) {
+      let versions = 0;
+      for (const e of block.members) versions += e.version;
+      if (versions !== block.versions) {
+        block.json = joinWithCommas(block.members.map((e) => e.text));
+        block.escaped = joinWithCommas(block.members.map((e) => e.escapedText));
+        block.versions = versions;
+      }
+      if (count > 0) json.push(COMMA), escaped.push(COMMA);
+      json.push(block.json);
+      escaped.push(block.escaped);
+      count += block.members.length;
+    }
+    json.push(CLOSE);
+    escaped.push(CLOSE);
+    return { json, escaped, count };
   }
 
   private entries(key: string, swarmId: string | undefined, withMetadata: boolean): Listed[] {
     if (this.revision.value !== this.seen) {
       this.cache.clear();
-      this.assembled.clear();
+      this.blocks.clear();
       this.seen = this.revision.value;
     }
-    let entries = this.cache.get(key);
-    if (entries === undefined) {
-      entries = this.source(swarmId, withMetadata).map(({ row, active, view }) => {
+    let listed = this.cache.get(key);
+    if (listed === undefined) {
+      listed = this.source(swarmId, withMetadata).map(({ row, active, view }): Listed => {
         const parts = jsonTemplate(view, TIME_FIELDS);
         if (parts.length !== TIME_FIELDS.length + 1) throw new Error("an agent view lacks a time field");
-        return { row, active, parts: parts.map((p) => Buffer.from(p)), escaped: parts.map((p) => Buffer.from(escapeJsonText(p))) };
+        return {
+          row,
+          active,
+          parts: parts.map((p) => Buffer.from(p)),
+          escaped: parts.map((p) => Buffer.from(escapeJsonText(p))),
+          age: NaN,
+          activity: NaN,
+          text: OPEN,
+          escapedText: OPEN,
+          version: 0,
+        };
       });
-      this.cache.set(key, entries);
+      this.cache.set(key, listed);
     }
-    return entries;
+    return listed;
   }
+}
+
+/** Fills an agent's texts in again if its time fields at `now` differ from those they hold. */
+function refill(e: Listed, now: number): void {
+  const [age, activity] = timeFields(e.row, e.active, now);
+  if (age === e.age && Object.is(activity, e.activity)) return;
+  const a = JSON.stringify(age);
+  const b = JSON.stringify(activity);
+  e.text = joinBytes(interleave(e.parts, a, b));
+  e.escapedText = joinBytes(interleave(e.escaped, a, b));
+  e.age = age;
+  e.activity = activity;
+  e.version++;
+}
+
+function joinWithCommas(texts: readonly Buffer[]): Buffer {
+  const pieces: Buffer[] = [];
+  for (const text of texts) {
+    if (pieces.length > 0) pieces.push(COMMA);
+    pieces.push(text);
+  }
+  return Buffer.concat(pieces);
 }
 
 /** parts[0] a parts[1] b parts[2]: a view's text with its two time fields filled in. */
 function interleave(parts: readonly Buffer[], a: string, b: string): Piece[] {
   return [parts[0] as Buffer, a, parts[1] as Buffer, b, parts[2] as Buffer];
-}
-
-function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
-  return true;
 }

@@ -27,7 +27,7 @@ export function agentTools(d: Domain): ToolBinding[] {
       const agents = d.agents.listText(swarmId, a.include_metadata, { name: a.filter, keep });
       // {swarmId, agents, count}, assembled from the listing's text instead of serialised again.
       const [head, tail] = jsonTemplate({ swarmId: swarmId ?? null, agents: null, count: agents.count }, ["agents"]) as [string, string];
-      return new Serialized<ToolPayload<typeof agentList>>([head, agents.json, tail], ['"' + escapeJsonText(head), agents.escaped, escapeJsonText(tail) + '"']);
+      return new Serialized<ToolPayload<typeof agentList>>([head, ...agents.json, tail], ['"' + escapeJsonText(head), ...agents.escaped, escapeJsonText(tail) + '"']);
     }),
     bind(agentStatus, (a) => {
       const row = d.agents.require(a.agentId);
