@@ -61,7 +61,8 @@ async function run(o: LoadOptions): Promise<void> {
       if (running) send(replies);
     };
     // Reads land in one buffer per connection, reused: no allocation or stream machinery per read. On agent_list's
-    // 2.1 MB replies the stream's 64 KiB chunks cost the generator twice the CPU a reply, and the daemon half its rate.
+    // 2.1 MB replies the stream's 64 KiB chunks cost the generator twice the CPU a reply and halved the rate it
+    // measured.
     const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     const socket = connect({
       port: o.port,
