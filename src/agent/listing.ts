@@ -76,7 +76,6 @@ export class AgentListing {
   text(swarmId: string | undefined, withMetadata: boolean, filter: ListingFilter, now: number): ListingText {
     const key = `${swarmId ?? ""}\n${withMetadata}`;
     const listed = this.entries(key, swarmId, withMetadata);
-    for (const e of listed) refill(e, now);
     let blocks = this.blocks.get(`${key}\n${filter.name}`);
     if (blocks === undefined) {
       const kept = listed.filter((e) => filter.keep(e.row));
@@ -89,7 +88,10 @@ export class AgentListing {
     let count = 0;
     for (const block of blocks) {
       let versions = 0;
-      for (const e of block.members) versions += e.version;
+      for (const e of block.members) {
+        refill(e, now);
+        versions += e.version;
+      }
       if (versions !== block.versions) {
         block.json = joinWithCommas(block.members.map((e) => e.text));
         block.escaped = joinWithCommas(block.members.map((e) => e.escapedText));
@@ -153,7 +155,7 @@ function joinWithCommas(texts: readonly Buffer[]): Buffer {
     if (pieces.length > 0) pieces.push(COMMA);
     pieces.push(text);
   }
-  return Buffer.concat(pieces);
+  return joinBytes(pieces);
 }
 
 /** parts[0] a parts[1] b parts[2]: a view's text with its two time fields filled in. */
