@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A swarmd worker to copy: it works for one agent, executing the tasks the daemon assigns to it.
 //
-//   node scripts/example-worker.mjs --agent <agentId> [--host 127.0.0.1] [--port 9500] [--shell] [--pull]
+//   node scripts/example-worker.mjs --agent <agentId> [--host 127.0.0.1] [--port 9500] [--shell] [--pull] (--help: all)
 //
 // By default each task is answered with {echo: <description>}. With --shell the description runs as `sh -c` and the
 // result is {exitCode, stdout, stderr} (a non-zero exit reports task_fail); a line "##progress 0.5 <message>" on
@@ -11,18 +11,46 @@ import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { parseArgs } from "node:util";
 
-const { values: opt } = parseArgs({
-  options: {
-    agent: { type: "string" },
-    host: { type: "string", default: process.env.MCP_HOST ?? "127.0.0.1" },
-    port: { type: "string", default: process.env.MCP_TCP_PORT ?? "9500" },
-    shell: { type: "boolean", default: false },
-    pull: { type: "boolean", default: false },
-    heartbeat: { type: "string", default: "5" },
-  },
-});
-if (!opt.agent) {
-  process.stderr.write("usage: example-worker.mjs --agent <agentId> [--host h] [--port p] [--shell] [--pull]\n");
+const USAGE = `usage: example-worker.mjs --agent <agentId> [options]
+
+  --agent <id>       the agent to work for (agent_spawn or swarm_init names it)
+  --host <address>   daemon address (MCP_HOST, default 127.0.0.1)
+  --port <port>      daemon port (MCP_TCP_PORT, default 9500)
+  --shell            run each task's description with sh -c; the result is {exitCode, stdout, stderr}
+  --pull             long-poll task_claim instead of receiving pushed assignments
+  --heartbeat <s>    seconds between progress reports while a task runs (default 5)
+  --help             this text
+`;
+let opt;
+try {
+  ({ values: opt } = parseArgs({
+    options: {
+      agent: { type: "string" },
+      host: { type: "string", default: process.env.MCP_HOST ?? "127.0.0.1" },
+      port: { type: "string", default: process.env.MCP_TCP_PORT ?? "9500" },
+      shell: { type: "boolean", default: false },
+      pull: { type: "boolean", default: false },
+      heartbeat: { type: "string", default: "5" },
+      help: { type: "boolean", default: false },
+    },
+  }));
+} catch (err) {
+  process.stderr.write(`example-worker.mjs: ${err.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (opt.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const problem = !opt.agent
+  ? "--agent is required"
+  : !/^\d+$/.test(opt.port) || Number(opt.port) < 1 || Number(opt.port) > 65535
+    ? `--port must be a TCP port, not ${JSON.stringify(opt.port)}`
+    : !(Number(opt.heartbeat) > 0)
+      ? `--heartbeat must be a positive number of seconds, not ${JSON.stringify(opt.heartbeat)}`
+      : undefined;
+if (problem) {
+  process.stderr.write(`example-worker.mjs: ${problem}\n\n${USAGE}`);
   process.exit(2);
 }
 const log = (text) => process.stderr.write(`[worker ${opt.agent}] ${text}\n`);

@@ -7,10 +7,16 @@ import { startWorker } from "./helpers/workers.js";
 const SWARMCTL = fileURLToPath(new URL("../dist/src/cli/swarmctl.js", import.meta.url));
 const { port } = await startDaemon(t);
 
+const WORKER = fileURLToPath(new URL("../scripts/example-worker.mjs", import.meta.url));
+
 /** Runs the real binary (asynchronously: the daemon answering it runs in this process). */
 function swarmctl(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return run(SWARMCTL, "--port", String(port), ...args);
+}
+
+function run(script: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [SWARMCTL, "--port", String(port), ...args], { env: { PATH: process.env.PATH ?? "" } });
+    const child = spawn(process.execPath, [script, ...args], { env: { PATH: process.env.PATH ?? "" } });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -34,6 +40,22 @@ t.test("help: every command is listed, each has its own --help, mistakes are usa
   const badOption = await swarmctl("ping", "--bogus");
   t.equal(badOption.code, 2);
   t.match((await swarmctl("--version")).stdout, /^swarmctl \d+\.\d+\.\d+/);
+});
+
+t.test("the example worker: --help lists its options, mistakes are one usage line and exit 2, no stack trace", async (t) => {
+  const help = await run(WORKER, "--help");
+  t.equal(help.code, 0);
+  for (const option of ["--agent", "--host", "--port", "--shell", "--pull", "--heartbeat"]) t.match(help.stdout, option);
+  for (const [args, message] of [
+    [["--bogus"], "Unknown option '--bogus'"],
+    [[], "--agent is required"],
+    [["--agent", "agent_1_x", "--port", "nine"], '--port must be a TCP port, not "nine"'],
+    [["--agent", "agent_1_x", "--heartbeat", "0"], '--heartbeat must be a positive number of seconds, not "0"'],
+  ] as const) {
+    const r = await run(WORKER, ...args);
+    t.same([r.code, r.stderr.split("\n")[0]], [2, `example-worker.mjs: ${message}`], args.join(" "));
+    t.notMatch(r.stderr, /\n\s+at /, "no stack trace");
+  }
 });
 
 t.test("ping, info and tools", async (t) => {
