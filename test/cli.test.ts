@@ -125,6 +125,15 @@ t.test("errors: one readable line, exit 1 when the server refused, 3 when it can
   t.equal(refused.stderr.split("\n").length, 2, "one line");
   const notFound = await swarmctl("swarm", "destroy", "swarm_0_nothing");
   t.match(notFound.stderr, /\(SWARM_ERROR -32002, not_found\)/);
+  const swarms = [(await swarmctl("swarm", "init")).stdout.trim(), (await swarmctl("swarm", "init")).stdout.trim()];
+  const ambiguous = await swarmctl("agent", "spawn", "coder");
+  t.same(
+    [ambiguous.code, ambiguous.stderr],
+    [1, `swarmctl: 2 swarms are active; pick one with --swarm: ${swarms.join(", ")}. (SWARM_ERROR -32002, ambiguous_swarm)\n`],
+    "a choice the server cannot make is said with the option that makes it",
+  );
+  for (const id of swarms) await swarmctl("swarm", "destroy", id);
+  t.match((await swarmctl("agent", "spawn", "coder")).stderr, /^swarmctl: No swarm is active: create one with swarmctl swarm init\. \(SWARM_ERROR -32002, no_active_swarm\)\n$/);
   const unreachable = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
     const child = spawn(process.execPath, [SWARMCTL, "--port", "1", "ping"]);
     let stderr = "";

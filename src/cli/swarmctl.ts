@@ -155,7 +155,7 @@ function report(err: unknown, command: Command): number {
   }
   if (err instanceof RpcError) {
     const reason = typeof err.data?.reason === "string" ? `, ${err.data.reason}` : "";
-    process.stderr.write(`swarmctl: ${err.message} (${err.codeName ?? "error"} ${err.code}${reason})\n`);
+    process.stderr.write(`swarmctl: ${inCliTerms(err)} (${err.codeName ?? "error"} ${err.code}${reason})\n`);
     return EXIT.refused;
   }
   if (err instanceof ClientError) {
@@ -164,6 +164,16 @@ function report(err: unknown, command: Command): number {
   }
   process.stderr.write(`swarmctl: ${(err as Error)?.message ?? String(err)}\n`);
   return EXIT.refused;
+}
+
+/** The server's message, where it names a tool argument, said with the option that sets it. */
+function inCliTerms(err: RpcError): string {
+  const ids = err.data?.activeSwarmIds;
+  if (err.data?.reason === "ambiguous_swarm" && Array.isArray(ids)) {
+    return `${ids.length} swarms are active; pick one with --swarm: ${ids.join(", ")}.`;
+  }
+  if (err.data?.reason === "no_active_swarm") return "No swarm is active: create one with swarmctl swarm init.";
+  return err.message;
 }
 
 main(process.argv.slice(2)).then(
