@@ -69,8 +69,9 @@ export class Daemon {
       this.ops = new OpsServer({ host: config.bind, port: config.httpPort }, metrics);
       this.httpAddress = await this.ops.listen();
     }
-    const store = (this.store = await openStore(config.db, { synchronous: config.dbSync, walLimitBytes: config.walLimitMb * MiB }, (attempt) => {
-      if (attempt === 1) log.warn({ db: config.db }, "the database is locked by another process; waiting for it");
+    const storeOptions = { synchronous: config.dbSync, walLimitBytes: config.walLimitMb * MiB, lockWaitMs: config.dbLockWaitMs };
+    const store = (this.store = await openStore(config.db, storeOptions, (attempt, why) => {
+      if (attempt === 1) log.warn({ db: config.db, waitMs: config.dbLockWaitMs }, `${why}; waiting for it`);
     }));
     store.checkpointer.start(CHECKPOINT_INTERVAL_MS, (problem) => log.warn(problem));
     const clock = this.options.clock ?? systemClock;

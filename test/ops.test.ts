@@ -81,6 +81,33 @@ t.test("/ready is 503 while the database is not open yet and while shutting down
   t.equal(await d.exited, 0);
 });
 
+t.test("one swarmd per database: a second one names the holder, waits --db-lock-wait, exits 1; kill -9 frees it", async (t) => {
+  const db = join(tempDir(t), "shared.db");
+  const first = await spawnListening(t, ["--db", db]);
+  const c = await LineClient.connect(first.port);
+  t.teardown(() => c.close());
+  await c.call("memory_store", { key: "owner", value: "first" });
+
+  const second = spawnDaemon(t, ["--port", "0", "--db", db, "--db-lock-wait", "0.5"]);
+  const waiting = await waitForLog(second, (l) => l.level === 40);
+  t.match(waiting.msg, `the database at ${db} is in use by process ${first.proc.pid} on `);
+  t.match(waiting.msg, /waiting for it$/);
+  t.equal(await second.exited, 1, "gave up after the wait");
+  t.match(second.logs.find((l) => l.level === 60)?.msg, `is in use by process ${first.proc.pid}`);
+  t.notOk(second.logs.some((l) => l.msg === "swarmd listening"), "never served from the shared file");
+  t.equal((await c.call("memory_retrieve", { key: "owner" })).result.value, "first", "the holder serves on");
+
+  first.proc.kill("SIGKILL");
+  await first.exited;
+  const third = await spawnListening(t, ["--db", db, "--db-lock-wait", "0"]);
+  t.notOk(third.logs.some((l) => l.level === 40), "a killed holder leaves no claim behind: no wait");
+  const c3 = await LineClient.connect(third.port);
+  t.teardown(() => c3.close());
+  t.equal((await c3.call("memory_retrieve", { key: "owner" })).result.value, "first");
+  third.proc.kill("SIGTERM");
+  t.equal(await third.exited, 0);
+});
+
 t.test("logs: JSON lines by default, one per connection opened and closed, none per successful request", async (t) => {
   const d = await spawnListening(t, ["--db", join(tempDir(t), "l.db")]);
   const c = await LineClient.connect(d.port);

@@ -57,6 +57,15 @@ export const settings = {
     shownDefault: "64 MiB",
     expect: "an integer from 1 to 1048576",
   },
+  dbLockWaitMs: {
+    env: "SWARMD_DB_LOCK_WAIT",
+    flag: "--db-lock-wait",
+    metavar: "<seconds>",
+    schema: secondsAsMs(30),
+    help: "How long to wait for a database that another swarmd holds or another process has locked, in seconds (0: fail at once)",
+    shownDefault: "30 s",
+    expect: "a number of seconds ≥ 0",
+  },
   stdio: {
     env: "SWARMD_STDIO",
     flag: "--stdio",

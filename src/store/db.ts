@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, isAbsolute } from "node:path";
 import Database from "better-sqlite3";
 import { Checkpointer } from "./checkpointer.js";
+import { ClaimedError, DatabaseClaim } from "./claim.js";
 import { migrate } from "./migrations.js";
 import { WriteQueue } from "./write-queue.js";
 
@@ -10,7 +11,7 @@ export type Db = Database.Database;
 export interface OpenOptions {
   /** `normal`: acknowledged writes survive a process kill (WAL); `full`: they also survive a power loss. */
   readonly synchronous: "normal" | "full";
-  /** How long to keep retrying a database another process holds locked (default 30 s). */
+  /** How long to keep retrying a database another process holds or has locked (default 30 s; 0: fail at once). */
   readonly lockWaitMs?: number;
   /** WAL size past which memory writes wait for a checkpoint to let the log start over (default 64 MiB). */
   readonly walLimitBytes?: number;
@@ -34,31 +35,40 @@ export class StoreOpenError extends Error {
 }
 
 /**
- * Opens (creating) the database, sets it up and migrates it. A database locked by another process is retried
- * asynchronously for up to `lockWaitMs` — SQLite's own busy wait would block the event loop, and with it the
- * /ready probe that should be saying "starting" meanwhile.
+ * Claims (see DatabaseClaim), opens (creating) the database, sets it up and migrates it. A database another process
+ * holds or has locked is retried asynchronously for up to `lockWaitMs` — SQLite's own busy wait would block the
+ * event loop, and with it the /ready probe that should be saying "starting" meanwhile. `onLocked` hears why.
  */
-export async function openStore(path: string, options: OpenOptions, onLocked: (attempt: number) => void = () => {}): Promise<Store> {
+export async function openStore(path: string, options: OpenOptions, onLocked: (attempt: number, why: string) => void = () => {}): Promise<Store> {
   if (!isAbsolute(path)) throw new StoreOpenError(`database path must be absolute, got "${path}"`);
   const deadline = Date.now() + (options.lockWaitMs ?? 30_000);
   for (let attempt = 1; ; attempt++) {
     try {
       return openOnce(path, options);
     } catch (err) {
-      const locked = (err as { cause?: { code?: string } }).cause?.code === "SQLITE_BUSY";
-      if (!locked || Date.now() > deadline) throw err;
-      onLocked(attempt);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt, 500)));
+      const cause = (err as { cause?: { code?: string } }).cause;
+      const locked = cause instanceof ClaimedError || cause?.code === "SQLITE_BUSY";
+      if (!locked || Date.now() >= deadline) throw err;
+      onLocked(attempt, (err as Error).message);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt, 500, Math.max(1, deadline - Date.now()))));
     }
   }
 }
 
 function openOnce(path: string, options: OpenOptions): Store {
+  let claim: DatabaseClaim;
   let db: Db;
   try {
     mkdirSync(dirname(path), { recursive: true });
+    claim = DatabaseClaim.take(path);
+  } catch (err) {
+    if (err instanceof ClaimedError) throw new StoreOpenError(`${err.message}; one swarmd per database`, { cause: err });
+    throw new StoreOpenError(describeOpenFailure(path, err), { cause: err });
+  }
+  try {
     db = new Database(path, { timeout: 0 });
   } catch (err) {
+    claim.release();
     throw new StoreOpenError(describeOpenFailure(path, err), { cause: err });
   }
   try {
@@ -90,11 +100,13 @@ function openOnce(path: string, options: OpenOptions): Store {
           writes.flush();
           await checkpointer.stop();
           db.close();
+          claim.release();
         })());
       },
     };
   } catch (err) {
     db.close();
+    claim.release();
     throw new StoreOpenError(`cannot use the database at ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
