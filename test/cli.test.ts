@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import t from "tap";
 import { startDaemon } from "./helpers/daemon.js";
@@ -142,4 +143,23 @@ t.test("errors: one readable line, exit 1 when the server refused, 3 when it can
   });
   t.equal(unreachable.code, 3);
   t.match(unreachable.stderr, /^swarmctl: No connection within \d+ ms: Cannot connect to 127\.0\.0\.1:1: connect ECONNREFUSED/);
+});
+
+t.test("the npm package carries everything the README tells its users to run", async (t) => {
+  const packed = await new Promise<string>((resolve, reject) => {
+    const child = spawn("npm", ["pack", "--dry-run", "--json"], { cwd: fileURLToPath(new URL("..", import.meta.url)) });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+    child.on("error", reject);
+    child.on("close", () => resolve(out));
+  });
+  const files = new Set((JSON.parse(packed) as Array<{ files: Array<{ path: string }> }>)[0]?.files.map((f) => f.path));
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { bin: Record<string, string>; exports: Record<string, { import?: string; types?: string }> };
+  const wanted = [
+    ...Object.values(pkg.bin),
+    ...Object.values(pkg.exports).flatMap((e) => [e.import, e.types].filter((p): p is string => p !== undefined).map((p) => p.replace(/^\.\//, ""))),
+    "dist/checkpoint-worker.js",
+    "scripts/example-worker.mjs",
+  ];
+  t.same(wanted.filter((p) => !files.has(p)), [], `${files.size} files packed`);
 });
