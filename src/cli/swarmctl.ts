@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { ClientError, RpcError, SwarmClient } from "../client/index.js";
 import { VERSION } from "../version.js";
 import { parseArgs, type OptionSpec } from "./args.js";
-import { commands, type Command } from "./commands.js";
+import { commands, type Command } from "./commands/index.js";
 import { UsageError } from "./format.js";
 
 /** Exit codes: 0 success, 1 the server said no (or a task failed), 2 usage, 3 no connection or no reply in time. */

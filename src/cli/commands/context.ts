@@ -1,0 +1,37 @@
+import type { SwarmClient } from "../../client/index.js";
+import type { OptionSpec } from "../args.js";
+import { UsageError } from "../format.js";
+
+export interface CommandContext {
+  readonly client: SwarmClient;
+  readonly args: string[];
+  readonly opt: (name: string) => string | undefined;
+  readonly flag: (name: string) => boolean;
+  readonly json: boolean;
+  /** Prints `data` as JSON with --json, else the human form. */
+  readonly print: (data: unknown, human: () => string) => void;
+}
+
+export interface Command {
+  readonly name: string;
+  readonly usage: string;
+  readonly summary: string;
+  readonly options?: Readonly<Record<string, OptionSpec>>;
+  run(ctx: CommandContext): Promise<number>;
+}
+
+export const need = (ctx: CommandContext, i: number, what: string): string => {
+  const v = ctx.args[i];
+  if (v === undefined) throw new UsageError(`missing ${what}`);
+  return v;
+};
+export const list = (text: string | undefined): string[] | undefined => text?.split(",").map((s) => s.trim()).filter(Boolean);
+export const num = (text: string | undefined, what: string): number | undefined => {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n)) throw new UsageError(`${what} must be a number, got "${text}"`);
+  return n;
+};
+export const swarmOpt = { swarm: { value: "swarmId", help: "Swarm (default: the only active swarm)" } };
+export const nsOpt = { namespace: { value: "ns", help: "Namespace (default: default)" } };
+export const agentColumns = ["id", "name", "type", "status", "health", "workload", "currentTask"];

@@ -1,0 +1,61 @@
+import { keyValues, pairsToObject, parseValue, table, UsageError } from "../format.js";
+import { type Command, need } from "./context.js";
+
+/** Commands about the daemon itself, and `call` for any tool. */
+export const general: readonly Command[] = [
+  {
+    name: "ping",
+    usage: "ping",
+    summary: "Check the daemon answers (prints PONG and the round trip)",
+    async run(ctx) {
+      await ctx.client.request("ping", {}); // connects; the second ping measures the round trip alone
+      const started = performance.now();
+      await ctx.client.request("ping", {});
+      const ms = performance.now() - started;
+      ctx.print({ status: "ok", latencyMs: Number(ms.toFixed(3)) }, () => `PONG (${ms.toFixed(1)} ms)\n`);
+      return 0;
+    },
+  },
+  {
+    name: "info",
+    usage: "info",
+    summary: "The daemon's version, uptime, connections, database",
+    async run(ctx) {
+      const info = await ctx.client.serverInfo();
+      ctx.print(info, () => keyValues(info));
+      return 0;
+    },
+  },
+  {
+    name: "tools",
+    usage: "tools",
+    summary: "List the tools with their hints",
+    async run(ctx) {
+      const { tools } = (await ctx.client.request("tools/list", {})) as { tools: Array<{ name: string; description: string; annotations?: Record<string, boolean> }> };
+      const rows = tools.map((t) => ({
+        name: t.name,
+        hints: [t.annotations?.readOnlyHint && "read-only", t.annotations?.idempotentHint && "idempotent", t.annotations?.destructiveHint && "destructive"].filter(Boolean).join(","),
+        description: t.description.split(". ")[0],
+      }));
+      ctx.print(tools, () => table(rows, ["name", "hints", "description"]));
+      return 0;
+    },
+  },
+  {
+    name: "call",
+    usage: "call <tool> [key=value ...] | call <tool> [--json] '{...}'",
+    summary: "Call any tool; values are JSON when they parse as JSON, text otherwise",
+    options: { args: { value: "json", help: "All arguments as one JSON object" } },
+    async run(ctx) {
+      const tool = need(ctx, 0, "tool name");
+      const rest = ctx.args.slice(1);
+      // `call <tool> --json '{…}'`: the switch selects JSON output and the lone {…} is the arguments.
+      const raw = ctx.opt("args") ?? (rest.length === 1 && rest[0]?.trimStart().startsWith("{") ? rest[0] : undefined);
+      const args = raw === undefined ? pairsToObject(rest) : (parseValue(raw) as Record<string, unknown>);
+      if (typeof args !== "object" || args === null || Array.isArray(args)) throw new UsageError("--args must be a JSON object");
+      const payload = await ctx.client.call(tool, args);
+      ctx.print(payload, () => JSON.stringify(payload, null, 2) + "\n");
+      return 0;
+    },
+  },
+];

@@ -1,0 +1,68 @@
+import { keyValues, progressBar, table } from "../format.js";
+import { type Command, list, need, num, swarmOpt } from "./context.js";
+
+/** Tasks: submit, watch, read. */
+export const tasks: readonly Command[] = [
+  {
+    name: "task run",
+    usage: 'task run "<description>" [--swarm id] [--caps a,b] [--priority p] [--parallel n] [--timeout s] [--wait]',
+    summary: "Submit a task; with --wait, show its progress and print its result",
+    options: {
+      ...swarmOpt,
+      caps: { value: "a,b", help: "Required capabilities" },
+      priority: { value: "p", help: "low, medium, high or critical" },
+      parallel: { value: "n", help: "Agents that each run it" },
+      timeout: { value: "s", help: "Seconds an assignment may run without a report" },
+      wait: { help: "Wait for the task to end (exit 1 if it fails)" },
+    },
+    async run(ctx) {
+      const t = await ctx.client.taskOrchestrate({
+        task: need(ctx, 0, "task description"),
+        swarmId: ctx.opt("swarm"),
+        requiredCapabilities: list(ctx.opt("caps")),
+        priority: ctx.opt("priority") as "high" | undefined,
+        maxAgents: num(ctx.opt("parallel"), "--parallel"),
+        timeout: num(ctx.opt("timeout"), "--timeout"),
+      });
+      if (!ctx.flag("wait")) {
+        ctx.print(t, () => `${t.taskId} ${t.status}${t.pendingReason ? ` (${t.pendingReason})` : ""}\n`);
+        return 0;
+      }
+      const bar = progressBar(process.stderr);
+      let view;
+      do {
+        view = await ctx.client.taskWait(
+          { taskId: t.taskId, timeoutMs: 60_000 },
+          { timeoutMs: 90_000, onProgress: (p) => bar.update((100 * p.progress) / (p.total ?? 100), p.message) },
+        );
+      } while (view.timedOut);
+      bar.done();
+      ctx.print(view, () => `${view.taskId} ${view.status}\n${JSON.stringify(view.result ?? view.error ?? null, null, 2)}\n`);
+      return view.status === "completed" ? 0 : 1;
+    },
+  },
+  {
+    name: "task status",
+    usage: "task status <taskId>",
+    summary: "A task's status and assignments",
+    async run(ctx) {
+      const v = await ctx.client.taskStatus({ taskId: need(ctx, 0, "taskId") });
+      ctx.print(v, () => {
+        const { assignments, result, error, ...rest } = v;
+        return keyValues({ ...rest, result, error }) + "\n" + table(assignments ?? [], ["assignmentId", "agentId", "attempt", "status", "progress"]);
+      });
+      return 0;
+    },
+  },
+  {
+    name: "task results",
+    usage: "task results <taskId> [--format summary|detailed|raw]",
+    summary: "A task's results",
+    options: { format: { value: "format", help: "summary, detailed or raw" } },
+    async run(ctx) {
+      const r = await ctx.client.taskResults({ taskId: need(ctx, 0, "taskId"), format: (ctx.opt("format") ?? "summary") as "summary" });
+      ctx.print(r, () => JSON.stringify(r, null, 2) + "\n");
+      return 0;
+    },
+  },
+];
