@@ -95,6 +95,18 @@ t.test("the daily work: swarms, agents, tasks that run, memory", async (t) => {
   const taskId = (await swarmctl("task", "run", "echo later", "--swarm", swarmId)).stdout.split(" ")[0] as string;
   const results = JSON.parse((await swarmctl("task", "results", taskId, "--json")).stdout);
   t.equal(results.taskId, taskId);
+  const stuck = (await swarmctl("task", "run", "never runs", "--swarm", swarmId, "--caps", "nobody")).stdout.split(" ")[0] as string;
+  const listed = await swarmctl("task", "list", "--swarm", swarmId);
+  t.match(listed.stdout, /^TASKID\s+STATUS\s+PRIORITY\s+ATTEMPTS\s+PROGRESS\s+DESCRIPTION\n/);
+  t.match(listed.stdout, new RegExp(`^${stuck}\\s+pending\\s+medium\\s+0\\s+0%\\s+never runs$`, "m"), "newest first");
+  t.match(listed.stdout, new RegExp(`^${taskId}\\s`, "m"));
+  t.same((await swarmctl("task", "cancel", stuck, "--reason", "not needed")).stdout, `${stuck} cancelled (1 task, 0 assignments stopped)\n`);
+  const cancelled = JSON.parse((await swarmctl("task", "list", "--swarm", swarmId, "--status", "cancelled", "--json")).stdout);
+  t.same(cancelled.tasks.map((task: { taskId: string }) => task.taskId), [stuck]);
+  const page = await swarmctl("task", "list", "--swarm", swarmId, "--limit", "1");
+  t.match(page.stdout, /\nnext page: --cursor \S+\n$/);
+  const cursor = /--cursor (\S+)/.exec(page.stdout)?.[1] as string;
+  t.notMatch((await swarmctl("task", "list", "--swarm", swarmId, "--limit", "1", "--cursor", cursor)).stdout, stuck, "the next page goes on");
 
   t.same((await swarmctl("memory", "set", "greeting", "hello world", "--ttl", "60")).stdout, "OK (version 1)\n");
   t.same((await swarmctl("memory", "get", "greeting")).stdout, '"hello world"\n');

@@ -1,6 +1,8 @@
 import { keyValues, progressBar, table } from "../format.js";
 import { type Command, list, need, num, swarmOpt } from "./context.js";
 
+const DESCRIPTION_WIDTH = 60;
+
 /** Tasks: submit, watch, read. */
 export const tasks: readonly Command[] = [
   {
@@ -62,6 +64,47 @@ export const tasks: readonly Command[] = [
     async run(ctx) {
       const r = await ctx.client.taskResults({ taskId: need(ctx, 0, "taskId"), format: (ctx.opt("format") ?? "summary") as "summary" });
       ctx.print(r, () => JSON.stringify(r, null, 2) + "\n");
+      return 0;
+    },
+  },
+  {
+    name: "task list",
+    usage: "task list [--swarm id] [--status s] [--limit n] [--cursor c]",
+    summary: "Tasks, newest first, a page at a time",
+    options: {
+      swarm: { value: "swarmId", help: "Only this swarm's tasks (default: every swarm)" },
+      status: { value: "s", help: "pending, assigned, running, completed, failed or cancelled" },
+      limit: { value: "n", help: "Tasks per page (default 50, at most 1000)" },
+      cursor: { value: "c", help: "The page after the one that printed this cursor" },
+    },
+    async run(ctx) {
+      const r = await ctx.client.taskList({
+        swarmId: ctx.opt("swarm"),
+        status: ctx.opt("status") as "pending" | undefined,
+        limit: num(ctx.opt("limit"), "--limit"),
+        cursor: ctx.opt("cursor"),
+      });
+      ctx.print(r, () => {
+        const rows = r.tasks.map((t) => ({
+          ...t,
+          progress: `${Math.round(t.progress * 100)}%`,
+          description: t.description.length > DESCRIPTION_WIDTH ? `${t.description.slice(0, DESCRIPTION_WIDTH - 1)}…` : t.description,
+        }));
+        const more = r.nextCursor === null ? "" : `next page: --cursor ${r.nextCursor}\n`;
+        return table(rows, ["taskId", "status", "priority", "attempts", "progress", "description"]) + more;
+      });
+      return 0;
+    },
+  },
+  {
+    name: "task cancel",
+    usage: "task cancel <taskId> [--reason text]",
+    summary: "Cancel a task with its phases and dependents; their workers are told",
+    options: { reason: { value: "text", help: "Why, kept with the task" } },
+    async run(ctx) {
+      const r = await ctx.client.taskCancel({ taskId: need(ctx, 0, "taskId"), reason: ctx.opt("reason") });
+      const n = (count: number, what: string): string => `${count} ${what}${count === 1 ? "" : "s"}`;
+      ctx.print(r, () => `${r.taskId} cancelled (${n(r.cancelledTasks.length, "task")}, ${n(r.cancelledAssignments, "assignment")} stopped)\n`);
       return 0;
     },
   },
