@@ -50,6 +50,11 @@ t.test("a database that cannot be opened: exit 1, never an in-memory fallback", 
   const g = spawnDaemon(t, ["--port", "0", "--db", garbage]);
   t.equal(await g.exited, 1);
   t.match((await waitForLog(g, (l) => l.level === 60)).msg, /garbage\.db/);
+  const fine = join(dir, "fine.db");
+  writeFileSync(`${fine}-lock`, "someone else's file".repeat(500));
+  const l = spawnDaemon(t, ["--port", "0", "--db", fine]);
+  t.equal(await l.exited, 1);
+  t.match((await waitForLog(l, (line) => line.level === 60)).msg, `cannot use its lock file ${fine}-lock: file is not a database`, "names the file at fault");
 });
 
 t.test("a database written by a newer swarmd is refused", async (t) => {

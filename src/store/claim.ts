@@ -37,7 +37,12 @@ export class DatabaseClaim {
 
   /** Takes the claim on `path`, or throws ClaimedError naming the holder. */
   static take(path: string): DatabaseClaim {
-    const lockDb = new Database(`${path}-lock`, { timeout: 0 });
+    let lockDb: Database.Database;
+    try {
+      lockDb = new Database(`${path}-lock`, { timeout: 0 });
+    } catch (err) {
+      throw lockFileError(path, err);
+    }
     try {
       // What this file holds is rewritten at every start: neither a journal on disk nor an fsync is worth its time.
       lockDb.pragma("journal_mode = MEMORY");
@@ -56,7 +61,7 @@ export class DatabaseClaim {
       const holder = busy ? readHolder(lockDb) : undefined;
       lockDb.close();
       if (busy) throw new ClaimedError(path, holder, err);
-      throw err;
+      throw lockFileError(path, err);
     }
   }
 
@@ -64,6 +69,10 @@ export class DatabaseClaim {
   release(): void {
     if (this.lockDb.open) this.lockDb.close();
   }
+}
+
+function lockFileError(path: string, err: unknown): Error {
+  return new Error(`cannot use its lock file ${path}-lock: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
 function readHolder(lockDb: Database.Database): Holder | undefined {
