@@ -8,7 +8,7 @@ export interface Holder {
   readonly startedAt: number;
 }
 
-/** Another process holds the database. `cause.code` is SQLITE_BUSY, so callers wait for it like for any lock. */
+/** Another process holds the database; openStore waits for it as for a database another process has locked. */
 export class ClaimedError extends Error {
   override readonly name = "ClaimedError";
   constructor(
@@ -20,7 +20,7 @@ export class ClaimedError extends Error {
   }
 }
 
-export function describeHolder(holder: Holder | undefined): string {
+function describeHolder(holder: Holder | undefined): string {
   if (holder === undefined) return "another process";
   return `process ${holder.pid} on ${holder.host} (since ${new Date(holder.startedAt).toISOString()})`;
 }
@@ -44,8 +44,8 @@ export class DatabaseClaim {
       throw lockFileError(path, err);
     }
     try {
-      // What this file holds is rewritten at every start: neither a journal on disk nor an fsync is worth its time.
-      lockDb.pragma("journal_mode = MEMORY");
+      // What this file holds is rewritten at every start, so no fsync; the rollback journal stays, so that a process
+      // killed while writing it leaves a file the next start can still open.
       lockDb.pragma("synchronous = OFF");
       lockDb.exec("BEGIN IMMEDIATE");
       lockDb.exec("CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL, host TEXT NOT NULL, started_at INTEGER NOT NULL)");
@@ -79,7 +79,8 @@ function readHolder(lockDb: Database.Database): Holder | undefined {
   try {
     if (lockDb.inTransaction) lockDb.exec("ROLLBACK");
     const row = lockDb.prepare("SELECT pid, host, started_at AS startedAt FROM holder").get() as Holder | undefined;
-    return row;
+    // Our own row: another process took the claim between our two transactions and has not written itself yet.
+    return row?.pid === process.pid && row.host === hostname() ? undefined : row;
   } catch {
     return undefined; // the holder is between its two transactions, or has not written itself yet
   }
