@@ -21,6 +21,10 @@ const USAGE = `usage: example-worker.mjs --agent <agentId> [options]
   --heartbeat <s>    seconds between progress reports while a task runs (default 5)
   --help             this text
 `;
+const usageError = (why) => {
+  process.stderr.write(`example-worker.mjs: ${why}\n\n${USAGE}`);
+  process.exit(2);
+};
 let opt;
 try {
   ({ values: opt } = parseArgs({
@@ -35,24 +39,15 @@ try {
     },
   }));
 } catch (err) {
-  process.stderr.write(`example-worker.mjs: ${err.message}\n\n${USAGE}`);
-  process.exit(2);
+  usageError(err.message);
 }
 if (opt.help) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
-const problem = !opt.agent
-  ? "--agent is required"
-  : !/^\d+$/.test(opt.port) || Number(opt.port) < 1 || Number(opt.port) > 65535
-    ? `--port must be a TCP port, not ${JSON.stringify(opt.port)}`
-    : !(Number(opt.heartbeat) > 0)
-      ? `--heartbeat must be a positive number of seconds, not ${JSON.stringify(opt.heartbeat)}`
-      : undefined;
-if (problem) {
-  process.stderr.write(`example-worker.mjs: ${problem}\n\n${USAGE}`);
-  process.exit(2);
-}
+if (!opt.agent) usageError("--agent is required");
+if (!/^\d+$/.test(opt.port) || Number(opt.port) < 1 || Number(opt.port) > 65535) usageError(`--port must be a TCP port, not ${JSON.stringify(opt.port)}`);
+if (!(Number(opt.heartbeat) > 0)) usageError(`--heartbeat must be a positive number of seconds, not ${JSON.stringify(opt.heartbeat)}`);
 const log = (text) => process.stderr.write(`[worker ${opt.agent}] ${text}\n`);
 
 function session(attempt) {
