@@ -111,7 +111,7 @@ export class Daemon {
         rateLimit: config.rateLimit,
         rateBurst: config.rateBurst,
         authenticator,
-        toolHints: (name) => tools.contract(name)?.annotations,
+        toolScope: (name) => tools.scopeOf(name),
       },
       observe: (method, outcome, ms) => metrics.observeRequest(method, outcome, ms),
       log,

@@ -20,6 +20,14 @@ export interface ToolContract<I extends z.ZodObject = z.ZodObject, O extends z.Z
   readonly input: I;
   readonly output: O;
   readonly annotations: ToolAnnotations;
+  /** Only an admin token may call it (when tokens are configured): it acts on the daemon's host, not on swarm state. */
+  readonly adminOnly?: boolean;
+}
+
+/** The smallest token scope that may call the tool: read-only tools are open to `read`, the rest need `write`. */
+export function requiredScope(contract: ToolContract): "read" | "write" | "admin" {
+  if (contract.adminOnly === true) return "admin";
+  return contract.annotations.readOnlyHint === true ? "read" : "write";
 }
 
 export function defineTool<const N extends string, I extends z.ZodObject, O extends z.ZodObject>(contract: ToolContract<I, O, N>): ToolContract<I, O, N> {

@@ -1,6 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Scope, TokenEntry } from "../config/protection.js";
-import type { ToolAnnotations } from "../protocol/contract.js";
+import { SCOPES, type Scope, type TokenEntry } from "../config/protection.js";
 import { rpcError } from "../protocol/errors.js";
 
 export interface Principal {
@@ -38,23 +37,27 @@ export class Authenticator {
   }
 
   /**
-   * Throws unless `principal` may call `method`: before authentication only the open methods; a read scope only
-   * tools annotated read-only; write and admin scopes everything (there are no admin-only tools yet).
+   * Throws unless `principal` may call `method`: before authentication only the open methods; afterwards any method
+   * but tools/call, whose tool says what scope it needs (`toolScope`; read < write < admin).
    */
-  authorize(principal: Principal | undefined, method: string, params: unknown, hints: (tool: string) => ToolAnnotations | undefined): void {
+  authorize(principal: Principal | undefined, method: string, params: unknown, toolScope: (tool: string) => Scope | undefined): void {
     if (!this.enabled || OPEN.has(method) || method.startsWith("notifications/")) return;
     if (principal === undefined) {
       throw rpcError("SERVER_ERROR", 'Not authenticated: call authenticate {token} first, or pass it in initialize as _meta["swarmd/token"].', {
         reason: "unauthenticated",
       });
     }
-    if (principal.scope !== "read" || method !== "tools/call") return;
+    if (principal.scope === "admin" || method !== "tools/call") return;
     const tool = (params as { name?: unknown } | undefined)?.name;
-    if (typeof tool === "string" && hints(tool)?.readOnlyHint === true) return;
-    throw rpcError("SERVER_ERROR", `${principal.name} has read scope; ${String(tool)} changes state.`, {
+    // An unknown tool is left to tools/call, which names it in a -32602.
+    const needed = typeof tool === "string" ? toolScope(tool) : undefined;
+    if (needed === undefined || SCOPES.indexOf(principal.scope) >= SCOPES.indexOf(needed)) return;
+    const why = needed === "admin" ? "needs an admin token" : "changes state";
+    throw rpcError("SERVER_ERROR", `${principal.name} has ${principal.scope} scope; ${String(tool)} ${why}.`, {
       reason: "forbidden",
       principal: principal.name,
       scope: principal.scope,
+      required: needed,
       tool,
     });
   }

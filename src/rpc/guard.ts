@@ -1,4 +1,4 @@
-import type { ToolAnnotations } from "../protocol/contract.js";
+import type { Scope } from "../config/protection.js";
 import { rpcError } from "../protocol/errors.js";
 import type { Authenticator, Principal } from "./auth.js";
 import { TokenBucket } from "./rate.js";
@@ -8,7 +8,8 @@ export interface GuardConfig {
   readonly rateLimit: number;
   readonly rateBurst: number;
   readonly authenticator: Authenticator;
-  readonly toolHints: (tool: string) => ToolAnnotations | undefined;
+  /** The scope a tool needs (undefined: no such tool). */
+  readonly toolScope: (tool: string) => Scope | undefined;
 }
 
 /** Who a connection is, and whether it may make a call now: its rate and its authorization. */
@@ -37,7 +38,7 @@ export class SessionGuard {
 
   /** Authorization alone (items of a batch, whose rate was paid by the batch). */
   authorize(method: string, params: unknown): void {
-    this.config.authenticator.authorize(this.principal, method, params, this.config.toolHints);
+    this.config.authenticator.authorize(this.principal, method, params, this.config.toolScope);
   }
 
   /** Verifies a token and remembers who the connection is; a wrong token counts as a failure and throws. */

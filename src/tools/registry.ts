@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { ToolArgs, ToolContract, ToolPayload } from "../protocol/contract.js";
+import { requiredScope, type ToolArgs, type ToolContract, type ToolPayload } from "../protocol/contract.js";
 import { performance } from "node:perf_hooks";
 import { RpcError, rpcError } from "../protocol/errors.js";
 import type { Serialized } from "../protocol/serialized.js";
@@ -114,6 +114,12 @@ export class ToolRegistry {
 
   contract(name: string): ToolContract | undefined {
     return this.byName.get(name)?.contract;
+  }
+
+  /** The token scope a tool needs; undefined for a tool that does not exist. */
+  scopeOf(name: string): ReturnType<typeof requiredScope> | undefined {
+    const contract = this.contract(name);
+    return contract && requiredScope(contract);
   }
 
   /** The JSON text of the tools/list result for `cursor` (absent: the first page). */

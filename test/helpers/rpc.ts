@@ -62,7 +62,7 @@ export async function startRpc(
     batchMaxItems: 100,
     maxInflight: 1024,
     maxConnections: 1024,
-    guard: { rateLimit: 0, rateBurst: 1, authenticator: new Authenticator([]), toolHints: (name) => tools.contract(name)?.annotations },
+    guard: { rateLimit: 0, rateBurst: 1, authenticator: new Authenticator([]), toolScope: (name) => tools.scopeOf(name) },
     observe: () => {},
     log,
   });
