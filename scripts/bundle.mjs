@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundles the daemon into dist/swarmd.js (plus its checkpoint worker and lazily loaded chunks) after tsc has
+// Bundles the daemon into dist/swarmd.js (plus its checkpoint and backup workers and lazily loaded chunks) after tsc has
 // type-checked and emitted dist/src. One file instead of ~200 ES modules: resolving and loading them one by one was a
 // quarter of swarmd's startup. better-sqlite3 stays outside (a native addon); CommonJS dependencies get a real
 // require() through the banner.
@@ -22,7 +22,7 @@ const englishOnly = {
 rmSync("dist/chunks", { recursive: true, force: true }); // chunk names carry a hash: no stale ones left behind
 
 await build({
-  entryPoints: { swarmd: "src/main.ts", "checkpoint-worker": "src/store/checkpoint-worker.ts" },
+  entryPoints: { swarmd: "src/main.ts", "checkpoint-worker": "src/store/checkpoint-worker.ts", "backup-worker": "src/store/backup-worker.ts" },
   outdir: "dist",
   // Dynamic imports (prom-client, loaded on the first /metrics scrape) become chunks that load when used.
   splitting: true,

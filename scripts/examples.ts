@@ -58,6 +58,7 @@ export const scenarios: Record<string, (r: Recorder) => Promise<void>> = {
     await r.request("client", "ping", {});
     await r.request("client", "tools/list", {});
     await r.tool("client", "server_info", {});
+    await r.tool("client", "server_backup", { name: "before-upgrade.db" });
     await r.request("client", "batch", [{ method: "ping" }, { method: "tools/call", params: { name: "memory_retrieve", arguments: { key: "nothing" } } }, { method: "nope" }]);
     await r.raw("client", "this is not json");
     await r.raw("client", '[{"jsonrpc":"2.0","id":"a","method":"ping"},{"jsonrpc":"2.0","method":"notifications/initialized"},{"foo":"boo"}]');

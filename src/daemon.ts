@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config/settings.js";
@@ -82,6 +83,7 @@ export class Daemon {
           version: VERSION,
           startedAt: this.startedAt,
           store,
+          backupDir: config.backupDir ?? join(dirname(store.path), "backups"),
           connections: () => ({ open: rpc.connectionsOpen, total: rpc.connectionsTotal }),
           requestsServed: () => rpc.requestsServed,
         },

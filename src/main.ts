@@ -2,6 +2,7 @@
 import { ConfigError, helpText, parseCli, type CliCommand } from "./config/cli.js";
 import { Daemon } from "./daemon.js";
 import { createLogger } from "./log.js";
+import { RestoreError, restoreDatabase } from "./store/restore.js";
 import { VERSION } from "./version.js";
 
 /** The swarmd command: configuration → daemon → signals. Exit codes: 0 clean stop, 1 failure, 2 bad configuration. */
@@ -22,6 +23,8 @@ async function main(): Promise<void> {
     process.stdout.write(`swarmd ${VERSION}\n`);
     return;
   }
+
+  if (command.kind === "restore") return restore(command.backup, command.config.db);
 
   const { config } = command;
   const log = createLogger({ level: config.logLevel, file: config.logFile, format: config.logFormat });
@@ -57,6 +60,19 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   void daemon.stdioClosed?.then(() => stop("stdin closed"));
+}
+
+/** `swarmd restore`: one line on success (stdout) or failure (stderr, exit 1). */
+async function restore(backup: string, db: string): Promise<void> {
+  try {
+    const done = await restoreDatabase(backup, db);
+    const kept = done.keptAt === undefined ? "" : `; the database it replaced is kept at ${done.keptAt}`;
+    process.stdout.write(`restored ${backup} into ${db} (${done.bytes} bytes, schema version ${done.schemaVersion})${kept}\n`);
+  } catch (err) {
+    if (!(err instanceof RestoreError)) throw err;
+    process.stderr.write(`swarmd: cannot restore: ${err.message}\n`);
+    process.exit(1);
+  }
 }
 
 function describeStartFailure(err: unknown, host: string, port: number): string {

@@ -67,6 +67,17 @@ t.test("scopes: read may call only read-only tools, also inside a batch", async 
   t.equal(batch[1].error.data.reason, "forbidden");
 });
 
+t.test("scopes: server_backup, which writes files on the daemon's host, needs an admin token", async (t) => {
+  const writer = await connect(t);
+  await writer.request("authenticate", { token: "wr1te-secret-value" });
+  const refused = (await writer.call("server_backup", { name: "by-ci.db" })).error;
+  t.same([refused.code, refused.data.reason, refused.data.scope, refused.data.required], [-32000, "forbidden", "write", "admin"]);
+  t.equal(refused.message, "ci has write scope; server_backup needs an admin token.");
+  const admin = await connect(t);
+  await admin.request("authenticate", { token: "adm1n-secret-value" });
+  t.equal((await admin.call("server_backup", { name: "by-ops.db" })).result.name, "by-ops.db");
+});
+
 t.test("three wrong tokens in a row close the connection", async (t) => {
   const c = await connect(t);
   for (let i = 0; i < 3; i++) await c.request("authenticate", { token: `wrong-${i}` });

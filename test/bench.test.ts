@@ -10,9 +10,9 @@ import { tempDir } from "./helpers/daemon.js";
 
 const RUN = new URL("../dist/scripts/bench/run.js", import.meta.url).pathname;
 
-t.test("the benchmark drives swarmd and the ceiling server, measures footprint and the sweep, and writes its results", async (t) => {
+t.test("the benchmark drives swarmd and the ceiling server, measures footprint, the sweep and a backup, and writes its results", async (t) => {
   const out = join(tempDir(t), "results.json");
-  const args = ["--only", "throughput,floor,footprint,sweep", "--ops", "ping,memory_store", "--duration", "0.3", "--warmup", "0.1", "--rounds", "1", "--entries", "5000", "--connections", "50", "--out", out];
+  const args = ["--only", "throughput,floor,footprint,sweep,backup", "--ops", "ping,memory_store", "--duration", "0.3", "--warmup", "0.1", "--rounds", "1", "--entries", "5000", "--connections", "50", "--out", out];
   const run = spawnSync(process.execPath, [RUN, ...args], { encoding: "utf8", timeout: 240_000 });
   t.equal(run.status, 0, run.stderr);
   const results = JSON.parse(readFileSync(out, "utf8"));
@@ -26,6 +26,8 @@ t.test("the benchmark drives swarmd and the ceiling server, measures footprint a
   t.notOk(cells.some((c) => c.server === "swarmd" && c.op === "agent_list"), "--ops leaves the other operations out");
   t.ok(results.footprint.startupMs.median > 0 && results.footprint.idleRssMB > 0, "startup and RSS measured");
   t.equal(results.sweep.daemonReport.deleted, 200_000, "the sweep deleted every expired entry, as the daemon reports");
+  t.ok(results.backup.backup.bytes > 5000 * 100 && results.backup.pingDuringBackup.requests > 0, "a backup of the entries, timed beside pings");
+  t.match(run.stdout, /server_backup of 5,000 entries: [\d.]+ MiB in \d+ ms/);
   const floor: Array<{ database: string; perTransaction: number; usPerRow: number }> = results.floor;
   t.same(floor.map((f) => `${f.database} ${f.perTransaction}`), ["file 1", "file 16", "file 64", "file 512", "memory 1", "memory 16", "memory 64", "memory 512"], "SQLite's cost measured alone, on a file and in memory, at each transaction size");
   t.ok(floor.every((f) => f.usPerRow > 0), "each with a cost a row");

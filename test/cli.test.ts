@@ -171,6 +171,7 @@ t.test("the npm package carries everything the README tells its users to run", a
     ...Object.values(pkg.bin),
     ...Object.values(pkg.exports).flatMap((e) => [e.import, e.types].filter((p): p is string => p !== undefined).map((p) => p.replace(/^\.\//, ""))),
     "dist/checkpoint-worker.js",
+    "dist/backup-worker.js",
     "scripts/example-worker.mjs",
   ];
   t.same(wanted.filter((p) => !files.has(p)), [], `${files.size} files packed`);

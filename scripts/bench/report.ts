@@ -1,7 +1,7 @@
 import type { FloorRow } from "./floor.js";
 import type { Footprint } from "./footprint.js";
 import type { LoadResult } from "./processes.js";
-import type { ScaleRow, SweepResult } from "./scale.js";
+import type { BackupMeasure, ScaleRow, SweepResult } from "./scale.js";
 
 export interface Cell extends LoadResult {
   readonly server: string;
@@ -155,6 +155,14 @@ export function printReport(results: Record<string, any>): void {
       `TTL sweep of ${fmt(s.expired)} entries expiring together beside ${fmt(s.liveEntries)}: ` +
         (d ? `${fmt(d.deleted)} deleted in ${fmt(d.slices)} slices over ${fmt(d.durationMs)} ms, longest slice ${fmt(d.longestSliceMs, 1)} ms; ` : "no sweep report; ") +
         `pings meanwhile p99 ${fmt(s.pingDuringSweep.p99Us)} µs, slowest ${fmt(s.pingDuringSweep.maxUs / 1000, 1)} ms`,
+    );
+  }
+  const b = results.backup as BackupMeasure | undefined;
+  if (b) {
+    out.push(
+      `server_backup of ${fmt(b.entries)} entries: ` +
+        (b.backup ? `${fmt(b.backup.bytes / 2 ** 20, 1)} MiB in ${fmt(b.backup.durationMs)} ms; ` : "no backup reply; ") +
+        `pings meanwhile p99 ${fmt(b.pingDuringBackup.p99Us)} µs, slowest ${fmt(b.pingDuringBackup.maxUs / 1000, 1)} ms`,
     );
   }
   const targets = (results.targets ?? []) as Target[];

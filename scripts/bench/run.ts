@@ -9,7 +9,7 @@ import { measureFootprint } from "./footprint.js";
 import { keyFor, type LoadOptions } from "./requests.js";
 import { drive, expectStored, medianRun, prefillMemory, startCeiling, startRedis, startSwarmd, tempDbPath, type LoadResult, type Server } from "./processes.js";
 import { prefillRedis } from "./redis.js";
-import { measureScale, measureSweep } from "./scale.js";
+import { measureBackup, measureScale, measureSweep } from "./scale.js";
 import { checkTargets, printReport, type Cell } from "./report.js";
 
 const HELP = `Usage: npm run bench -- [options]
@@ -23,7 +23,7 @@ Options:
   --rounds <n>     rounds of every cell, taken in turns; each figure is the median round (default 3)
   --entries <n>    stored entries for the large side of the scale check (default 1000000)
   --connections <n> idle connections for the RSS check (default 10000)
-  --only <list>    comma-separated parts to run: throughput, floor, footprint, scale, sweep (default all)
+  --only <list>    comma-separated parts to run: throughput, floor, footprint, scale, sweep, backup (default all)
   --ops <list>     throughput operations to run, e.g. ping,agent_list (default all; references always run)
   --out <file>     where to write the results (default bench/results.json)
   --help           this text
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
       rounds: { type: "string", default: "3" },
       entries: { type: "string", default: "1000000" },
       connections: { type: "string", default: "10000" },
-      only: { type: "string", default: "throughput,floor,footprint,scale,sweep" },
+      only: { type: "string", default: "throughput,floor,footprint,scale,sweep,backup" },
       ops: { type: "string", default: "" },
       out: { type: "string", default: "bench/results.json" },
       help: { type: "boolean", default: false },
@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     if (parts.has("footprint")) results.footprint = await step("footprint", () => measureFootprint(dir, 5, Number(values.connections)));
     if (parts.has("scale")) results.scale = await step("scale", () => measureScale(dir, [10_000, Number(values.entries)], durationMs, warmupMs, rounds));
     if (parts.has("sweep")) results.sweep = await step("sweep", () => measureSweep(dir, Number(values.entries), 200_000));
+    if (parts.has("backup")) results.backup = await step("backup", () => measureBackup(dir, Number(values.entries)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

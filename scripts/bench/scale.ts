@@ -69,3 +69,30 @@ export async function measureSweep(dir: string, live: number, expired: number): 
     await swarmd.stop();
   }
 }
+
+export interface BackupMeasure {
+  readonly entries: number;
+  /** What server_backup reported. */
+  readonly backup: { bytes: number; durationMs: number } | null;
+  /** Pings back to back over one connection, from a second before the backup began until after it ended. */
+  readonly pingDuringBackup: LoadResult;
+}
+
+/** server_backup of a database holding `entries` memory entries, with one connection pinging throughout. */
+export async function measureBackup(dir: string, entries: number): Promise<BackupMeasure> {
+  const db = tempDbPath(dir, "backup");
+  await prefillMemory(db, entries);
+  const swarmd = await startSwarmd(db);
+  try {
+    const client = await LineClient.connect(swarmd.port);
+    const pings = drive(swarmd, { protocol: "ndjson", op: "ping", connections: 1, depth: 1, durationMs: 8000, warmupMs: 200 });
+    await new Promise((r) => setTimeout(r, 1000));
+    client.send({ jsonrpc: "2.0", id: "backup", method: "tools/call", params: { name: "server_backup", arguments: {} } });
+    const reply = await client.reply("backup", 60_000);
+    client.close();
+    const payload = reply.result?.structuredContent as { bytes: number; durationMs: number } | undefined;
+    return { entries, backup: payload ? { bytes: payload.bytes, durationMs: payload.durationMs } : null, pingDuringBackup: await pings };
+  } finally {
+    await swarmd.stop();
+  }
+}

@@ -173,6 +173,7 @@ function inCliTerms(err: RpcError): string {
     return `${ids.length} swarms are active; pick one with --swarm: ${ids.join(", ")}.`;
   }
   if (err.data?.reason === "no_active_swarm") return "No swarm is active: create one with swarmctl swarm init.";
+  if (err.data?.reason === "backup_exists") return `A backup named ${String(err.data.name)} exists; choose another name or add --overwrite.`;
   return err.message;
 }
 

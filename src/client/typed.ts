@@ -15,6 +15,9 @@ export abstract class TypedTools {
   serverInfo(args: In<"server_info"> = {}, options?: RequestOptions): Promise<Out<"server_info">> {
     return this.call("server_info", args, options);
   }
+  serverBackup(args: In<"server_backup"> = {}, options?: RequestOptions): Promise<Out<"server_backup">> {
+    return this.call("server_backup", args, options);
+  }
   swarmInit(args: In<"swarm_init"> = {}, options?: RequestOptions): Promise<Out<"swarm_init">> {
     return this.call("swarm_init", args, options);
   }

@@ -7,7 +7,12 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
-export type CliCommand = { kind: "help" } | { kind: "version" } | { kind: "run"; config: Config };
+export type CliCommand =
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "run"; config: Config }
+  /** `swarmd restore <backup>`: put a backup in place of the database (`--db`), then exit. */
+  | { kind: "restore"; backup: string; config: Config };
 
 const settingByFlag = new Map<string, SettingKey>(
   (Object.keys(settings) as SettingKey[]).map((key) => [settings[key].flag, key]),
@@ -18,6 +23,20 @@ const settingByFlag = new Map<string, SettingKey>(
  * defaults. Throws ConfigError with one line a user can act on.
  */
 export function parseCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliCommand {
+  if (argv[0] === "restore") {
+    const backup = argv[1];
+    if (argv.includes("-h") || argv.includes("--help")) return { kind: "help" };
+    if (backup === undefined || backup.startsWith("-")) throw new ConfigError("restore needs the backup file: swarmd restore <file> [--db <path>]");
+    const parsed = parseSettings(argv.slice(2), env);
+    if (parsed.kind !== "run") return parsed;
+    // Only the database matters here: a restore listens on nothing, so listening rules (protected mode) do not apply.
+    return { kind: "restore", backup, config: parsed.config };
+  }
+  const parsed = parseSettings(argv, env);
+  return parsed.kind === "run" ? { kind: "run", config: Object.freeze(checkTogether(parsed.config)) } : parsed;
+}
+
+function parseSettings(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliCommand {
   const fromFlags = new Map<SettingKey, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -52,7 +71,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     const detail = "secret" in s ? ` (${parsed.error.issues[0]?.message})` : "";
     throw new ConfigError(`${source} must be ${s.expect}${got}${detail}`);
   }
-  return { kind: "run", config: Object.freeze(checkTogether(parsed.data)) };
+  return { kind: "run", config: parsed.data };
 }
 
 /** Rules that involve several settings; also reads the tokens file. */
@@ -107,6 +126,8 @@ export function helpText(version: string): string {
   return `swarmd ${version} — MCP swarm daemon: newline-delimited JSON-RPC 2.0 on TCP (or stdio), state in SQLite
 
 Usage: swarmd [options]
+       swarmd restore <backup-file> [--db <path>]   put a backup (server_backup, swarmctl backup) in place of the
+                                                    database, keeping the one it replaces; swarmd must be stopped
 
 Options override environment variables, which override defaults.
 

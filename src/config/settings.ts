@@ -66,6 +66,19 @@ export const settings = {
     shownDefault: "30 s",
     expect: "a number of seconds ≥ 0",
   },
+  backupDir: {
+    env: "SWARMD_BACKUP_DIR",
+    flag: "--backup-dir",
+    metavar: "<path>",
+    schema: z
+      .string()
+      .min(1)
+      .optional()
+      .transform((p) => (p === undefined ? undefined : resolve(p))),
+    help: "Directory server_backup (swarmctl backup) writes to; default: backups/ beside the database",
+    shownDefault: "<db dir>/backups",
+    expect: "a directory path",
+  },
   stdio: {
     env: "SWARMD_STDIO",
     flag: "--stdio",

@@ -60,6 +60,9 @@ export const errorCodes = {
       shutting_down: "The daemon is shutting down and accepts no new requests.",
       unauthenticated: "Tokens are configured and this connection has not authenticated (or the token was wrong).",
       forbidden: "The connection's token has too small a scope for this call.",
+      backup_exists: "A backup of this name exists (overwrite: true replaces it).",
+      backup_running: "Another backup is being written; one runs at a time.",
+      backup_failed: "The backup could not be written (data.cause says why); nothing was left behind.",
     },
   },
   AGENT_ERROR: {

@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import type { Database } from "better-sqlite3";
+import { workerUrl } from "./worker-url.js";
 import type { WriteQueue } from "./write-queue.js";
 
 export interface CheckpointStats {
@@ -32,12 +33,6 @@ interface WorkerReport {
   readonly catchUp?: number;
 }
 
-/** The worker's file next to this one: .ts when running from source (tests), .js when built. */
-function workerUrl(): URL {
-  const ext = import.meta.url.endsWith(".ts") ? "ts" : "js";
-  return new URL(`./checkpoint-worker.${ext}`, import.meta.url);
-}
-
 /**
  * Moves WAL checkpoints off the event loop. SQLite's automatic checkpoint runs inside whichever commit crosses the
  * threshold and fsyncs the database file there — tens of milliseconds during which no request is served. A worker
@@ -60,6 +55,8 @@ export class Checkpointer {
   private pause: NodeJS.Timeout | undefined;
   private pausedAt = 0;
   private catchUps = 0;
+  /** Connections holding a read snapshot for long (backups): no checkpoint can catch up past them meanwhile. */
+  private longReaders = 0;
   private readonly pageSize: number;
 
   constructor(
@@ -88,7 +85,7 @@ export class Checkpointer {
   }
 
   private async startWorker(intervalMs: number): Promise<string | undefined> {
-    const worker = new Worker(workerUrl(), { workerData: { path: this.path, intervalMs } });
+    const worker = new Worker(workerUrl("checkpoint-worker"), { workerData: { path: this.path, intervalMs } });
     try {
       await new Promise<void>((resolve, reject) => {
         worker.once("error", reject);
@@ -110,6 +107,20 @@ export class Checkpointer {
     return undefined;
   }
 
+  /**
+   * Another connection will hold a read snapshot for a while (a backup): until the returned function is called, writes
+   * are not held for catch-up checkpoints, which could not finish past that snapshot. The log grows meanwhile.
+   */
+  readerHolds(): () => void {
+    this.longReaders++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.longReaders--;
+    };
+  }
+
   /** The WAL file's size now. */
   walBytes(): number {
     try {
@@ -129,7 +140,7 @@ export class Checkpointer {
       return;
     }
     const walBytes = (m.walFrames ?? 0) * this.pageSize;
-    if (walBytes <= this.walLimitBytes || this.pause !== undefined || this.worker === undefined) return;
+    if (walBytes <= this.walLimitBytes || this.pause !== undefined || this.worker === undefined || this.longReaders > 0) return;
     // No memory write commits until the worker has copied every frame; the first one after that starts the log over.
     this.writes.hold();
     this.stats.writePauses++;

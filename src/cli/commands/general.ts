@@ -1,4 +1,4 @@
-import { keyValues, pairsToObject, parseValue, table, UsageError } from "../format.js";
+import { keyValues, pairsToObject, parseValue, progressBar, table, UsageError } from "../format.js";
 import { type Command, need } from "./context.js";
 
 /** Commands about the daemon itself, and `call` for any tool. */
@@ -23,6 +23,23 @@ export const general: readonly Command[] = [
     async run(ctx) {
       const info = await ctx.client.serverInfo();
       ctx.print(info, () => keyValues(info));
+      return 0;
+    },
+  },
+  {
+    name: "backup",
+    usage: "backup [name] [--overwrite]",
+    summary: "Copy the database to a file on the daemon's host (put it back with swarmd restore)",
+    options: { overwrite: { help: "Replace a backup of that name" } },
+    async run(ctx) {
+      const bar = progressBar(process.stderr);
+      const done = await ctx.client.serverBackup(
+        { ...(ctx.args[0] === undefined ? {} : { name: ctx.args[0] }), overwrite: ctx.flag("overwrite") },
+        // A large database takes a while to copy; progress shows it is moving.
+        { timeoutMs: 600_000, onProgress: (p) => bar.update((100 * p.progress) / (p.total ?? 1), p.message) },
+      );
+      bar.done();
+      ctx.print(done, () => `${done.path} (${(done.bytes / 1048576).toFixed(1)} MiB in ${done.durationMs} ms)\n`);
       return 0;
     },
   },

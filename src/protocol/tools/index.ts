@@ -1,7 +1,7 @@
 import type { ToolContract } from "../contract.js";
 import { agentInbox, agentList, agentMessage, agentMetrics, agentSpawn, agentStatus, agentTerminate } from "./agent.js";
 import { memoryDelete, memoryList, memoryRetrieve, memorySearch, memoryStats, memoryStore, memoryUsage } from "./memory.js";
-import { serverInfo } from "./server.js";
+import { serverBackup, serverInfo } from "./server.js";
 import { swarmDestroy, swarmInit, swarmList, swarmScale, swarmStatus } from "./swarm.js";
 import { taskOrchestrate } from "./task.js";
 import { taskCancel, taskList, taskResults, taskStatus, taskWait } from "./task-ops.js";
@@ -24,6 +24,7 @@ export {
   memoryStats,
   memoryStore,
   memoryUsage,
+  serverBackup,
   serverInfo,
   swarmDestroy,
   swarmInit,
@@ -45,6 +46,7 @@ export {
 /** Every tool swarmd serves, in the order tools/list returns them. */
 export const toolContracts = [
   serverInfo,
+  serverBackup,
   swarmInit,
   swarmStatus,
   swarmList,

@@ -45,3 +45,32 @@ export const serverInfo = defineTool({
       .describe("The SQLite store."),
   }),
 });
+
+/** Backup names are file names in the backup directory, never paths. */
+export const BACKUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export const serverBackup = defineTool({
+  name: "server_backup",
+  description:
+    "Write a consistent copy of the whole database (swarms, agents, tasks, memory) to a file in the daemon's backup directory, while the daemon goes on serving; copied in steps of a few milliseconds. swarmd restore <file> puts it back. Needs an admin token when tokens are configured.",
+  annotations: { title: "Back up the database", readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  adminOnly: true,
+  input: z
+    .object({
+      name: z
+        .string()
+        .regex(BACKUP_NAME, "a file name: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 128")
+        .optional()
+        .describe("File name in the backup directory (SWARMD_BACKUP_DIR). Default: swarmd-<UTC date and time>.db."),
+      overwrite: z.boolean().default(false).describe("Replace an existing backup of that name (otherwise -32000 backup_exists)."),
+    })
+    .describe("Where to write the backup."),
+  output: z.object({
+    name: z.string().describe("File name of the backup."),
+    path: z.string().describe("Absolute path of the backup file on the daemon's host."),
+    bytes: z.number().int().describe("Size of the backup file."),
+    pages: z.number().int().describe("Database pages copied."),
+    durationMs: z.number().int().describe("Milliseconds the copy took, start to finish."),
+    createdAt: z.number().int().describe("When the backup was complete, in ms since the Unix epoch."),
+  }),
+});
