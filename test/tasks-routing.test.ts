@@ -29,6 +29,8 @@ t.test("a task nobody can run stays pending with a visible reason, and runs once
   const team = await crew(t, c, d.port, [{ type: "coder" }]);
   const task = await callTool(t, c, taskOrchestrate, { task: "echo secure", requiredCapabilities: ["security"] });
   t.same([task.status, task.assignedAgents, task.pendingReason], ["pending", [], "no live agent with capabilities [security]"]);
+  const anyone = await callTool(t, c, taskOrchestrate, { task: "echo anyone", swarmId: (await callTool(t, c, swarmInit, { initialAgents: [{ type: "coder" }] })).swarmId });
+  t.equal(anyone.pendingReason, "no live agent: no worker is attached to any of the swarm's agents", "without capabilities the reason says what is missing");
   const idle = await callTool(t, c, agentSpawn, { type: "specialist", swarmId: team.swarmId, capabilities: ["security"] });
   t.equal((await callTool(t, c, taskStatus, { taskId: task.taskId })).status, "pending", "an agent without a worker does no work");
   await startWorker(t, d.port, idle.agentId).attached();

@@ -251,9 +251,10 @@ export class TaskEngine {
   }
 }
 
+/** Why a task waits, in words for whoever submitted it; "live" means a worker is attached (agent_attach). */
 function pendingReason(task: TaskRow, capable: number, short: number, partly: boolean): string {
-  const caps = `[${task.requiredCapabilities.join(", ")}]`;
-  if (capable === 0) return `no live agent with capabilities ${caps}`;
-  if (partly) return `waiting for ${short} more distinct agent(s) with capabilities ${caps}`;
-  return `all ${capable} live agent(s) with capabilities ${caps} are at capacity`;
+  const caps = task.requiredCapabilities.length === 0 ? "" : ` with capabilities [${task.requiredCapabilities.join(", ")}]`;
+  if (capable === 0) return caps === "" ? "no live agent: no worker is attached to any of the swarm's agents" : `no live agent${caps}`;
+  if (partly) return `waiting for ${short} more distinct live agent(s)${caps}`;
+  return `all ${capable} live agent(s)${caps} are at capacity`;
 }
