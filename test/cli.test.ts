@@ -1,12 +1,13 @@
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import t from "tap";
 import { startDaemon } from "./helpers/daemon.js";
 import { startWorker } from "./helpers/workers.js";
 
 const SWARMCTL = fileURLToPath(new URL("../dist/src/cli/swarmctl.js", import.meta.url));
-const { port } = await startDaemon(t);
+const { port, dir } = await startDaemon(t);
 
 const WORKER = fileURLToPath(new URL("../scripts/example-worker.mjs", import.meta.url));
 
@@ -70,6 +71,19 @@ t.test("ping, info and tools", async (t) => {
   const tools = await swarmctl("tools");
   t.match(tools.stdout, /^NAME\s+HINTS\s+DESCRIPTION/);
   t.match(tools.stdout, /memory_retrieve\s+read-only,idempotent/);
+});
+
+t.test("backup: a file on the daemon's host, named or not, never silently replaced", async (t) => {
+  const named = await swarmctl("backup", "cli.db");
+  t.equal(named.code, 0, named.stderr);
+  const path = join(dir, "backups", "cli.db");
+  t.equal(named.stdout, `${path} (${(statSync(path).size / 1048576).toFixed(1)} MiB in ${/in (\d+) ms/.exec(named.stdout)?.[1]} ms)\n`);
+  const again = await swarmctl("backup", "cli.db");
+  t.same([again.code, again.stderr], [1, "swarmctl: A backup named cli.db exists; choose another name or add --overwrite. (SERVER_ERROR -32000, backup_exists)\n"]);
+  t.equal((await swarmctl("backup", "cli.db", "--overwrite")).code, 0);
+  const unnamed = JSON.parse((await swarmctl("backup", "--json")).stdout);
+  t.match(unnamed.name, /^swarmd-\d{8}-\d{6}(-\d+)?\.db$/);
+  t.equal(unnamed.bytes, statSync(unnamed.path).size);
 });
 
 t.test("the daily work: swarms, agents, tasks that run, memory", async (t) => {

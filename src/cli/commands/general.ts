@@ -35,8 +35,11 @@ export const general: readonly Command[] = [
       const bar = progressBar(process.stderr);
       const done = await ctx.client.serverBackup(
         { ...(ctx.args[0] === undefined ? {} : { name: ctx.args[0] }), overwrite: ctx.flag("overwrite") },
-        // A large database takes a while to copy; progress shows it is moving.
-        { timeoutMs: 600_000, onProgress: (p) => bar.update((100 * p.progress) / (p.total ?? 1), p.message) },
+        // A large database takes a while to copy (progress shows it moving): ten minutes unless --timeout says.
+        {
+          ...(ctx.opt("timeout") === undefined ? { timeoutMs: 600_000 } : {}),
+          onProgress: (p) => bar.update((100 * p.progress) / (p.total ?? 1), p.message),
+        },
       );
       bar.done();
       ctx.print(done, () => `${done.path} (${(done.bytes / 1048576).toFixed(1)} MiB in ${done.durationMs} ms)\n`);
