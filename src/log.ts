@@ -25,13 +25,26 @@ export function prettyLine(line: string): string {
   return `${time} ${LEVELS[o.level as number] ?? o.level} ${o.msg ?? ""}${fields.length ? " " + fields.join(" ") : ""}\n`;
 }
 
+export interface DaemonLog {
+  readonly log: Logger;
+  /** Opens the log file again under its name (after logrotate moved it away); undefined when logging to stderr. */
+  readonly reopen: (() => void) | undefined;
+}
+
 /**
  * JSON lines to stderr or a file — never stdout, which carries the protocol in stdio mode — or readable lines on a
  * terminal. Writes are synchronous: at the default level swarmd logs per connection and per error, not per request,
  * and nothing is lost at exit.
  */
-export function createLogger(options: LogOptions): Logger {
-  if (options.file) return pino({ name: "swarmd", level: options.level }, pino.destination({ dest: options.file, mkdir: true, append: true, sync: true }));
+export function createLogger(options: LogOptions): DaemonLog {
+  if (options.file) {
+    const file = pino.destination({ dest: options.file, mkdir: true, append: true, sync: true });
+    return { log: pino({ name: "swarmd", level: options.level }, file), reopen: () => file.reopen() };
+  }
+  return { log: terminalOrStderr(options), reopen: undefined };
+}
+
+function terminalOrStderr(options: LogOptions): Logger {
   const pretty = options.format === "pretty" || (options.format !== "json" && process.stderr.isTTY === true);
   if (!pretty) return pino({ name: "swarmd", level: options.level }, pino.destination({ dest: 2, sync: true }));
   const stream = new Writable({

@@ -27,7 +27,15 @@ async function main(): Promise<void> {
   if (command.kind === "restore") return restore(command.backup, command.config.db);
 
   const { config } = command;
-  const log = createLogger({ level: config.logLevel, file: config.logFile, format: config.logFormat });
+  const { log, reopen } = createLogger({ level: config.logLevel, file: config.logFile, format: config.logFormat });
+  // SIGHUP reopens the log file, as logrotate expects (its default moves the file away and creates a new one).
+  // Logging to stderr there is nothing to reopen, and SIGHUP keeps its default: a closed terminal ends the process.
+  if (reopen !== undefined) {
+    process.on("SIGHUP", () => {
+      reopen();
+      log.info({ file: config.logFile }, "log file reopened (SIGHUP)");
+    });
+  }
   process.on("uncaughtException", (err) => {
     log.fatal({ err }, "uncaught exception; exiting");
     process.exit(1);

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import t from "tap";
@@ -171,4 +171,35 @@ t.test("the Dockerfile and compose file run the scripted image steps, and those 
   start.kill("SIGTERM");
   t.equal(await new Promise((r) => start.on("exit", r)), 0, "STOPSIGNAL SIGTERM stops it cleanly (exec: node is the process)");
   t.not(await probe(), 0, "and the probe fails once it is gone");
+});
+
+t.test("SIGHUP reopens the log file, so logrotate's move-and-create loses no lines", async (t) => {
+  const dir = tempDir(t);
+  const logFile = join(dir, "swarmd.log");
+  const d = spawnDaemon(t, ["--port", "0", "--db", join(dir, "swarmd.db"), "--log-file", logFile]);
+  const linesOf = (file: string): Array<Record<string, any>> =>
+    readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+  let listening: Record<string, any> | undefined;
+  for (let i = 0; i < 200 && listening === undefined; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    try {
+      listening = linesOf(logFile).find((l) => l.msg === "swarmd listening");
+    } catch {
+      // not created yet
+    }
+  }
+  t.ok(listening, "the daemon logs to the file");
+  renameSync(logFile, `${logFile}.1`);
+  d.proc.kill("SIGHUP");
+  for (let i = 0; i < 200 && !existsSync(logFile); i++) await new Promise((r) => setTimeout(r, 25));
+  const c = await LineClient.connect(listening?.port as number);
+  t.equal((await c.request("ping")).result.status, "ok", "still serving");
+  c.close();
+  for (let i = 0; i < 200 && !linesOf(logFile).some((l) => l.msg === "connection closed"); i++) await new Promise((r) => setTimeout(r, 25));
+  t.same(
+    linesOf(logFile).map((l) => l.msg),
+    ["log file reopened (SIGHUP)", "connection opened", "connection closed"],
+    "new lines go to a new file under the configured name",
+  );
+  t.ok(linesOf(`${logFile}.1`).some((l) => l.msg === "swarmd listening"), "earlier lines stay in the moved file");
 });
