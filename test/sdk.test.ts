@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -6,7 +7,7 @@ import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/s
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import t, { type Test } from "tap";
-import { startDaemon, tempDir } from "./helpers/daemon.js";
+import { freePort, startDaemon, tempDir } from "./helpers/daemon.js";
 import { MAIN } from "./helpers/spawn.js";
 
 /** The ~30-line TCP transport an MCP host needs to reach swarmd with the official SDK. */
@@ -70,4 +71,48 @@ t.test("the official MCP SDK client over stdio, launching `swarmd --stdio`", asy
   await client.connect(transport);
   await exercise(t, client);
   await client.close();
+});
+
+const SWARMCTL = new URL("../dist/src/cli/swarmctl.js", import.meta.url).pathname;
+
+t.test("the official MCP SDK client over stdio through `swarmctl bridge`: a shared TCP daemon, with a token", async (t) => {
+  // The daemon closes connections idle for half a second; the bridge pings every fifth of one while the host is quiet.
+  const { port } = await startDaemon(t, { SWARMD_AUTH_TOKENS: "host:write:br1dge-secret-value", SWARMD_IDLE_TIMEOUT: "0.5" });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [SWARMCTL, "bridge", "--port", String(port), "--token", "br1dge-secret-value"],
+    env: { PATH: process.env.PATH ?? "", MCP_KEEPALIVE: "0.2" },
+    stderr: "pipe",
+  });
+  const client = new Client({ name: "sdk-bridge-test", version: "1.0.0" });
+  const errors: Error[] = [];
+  client.onerror = (err) => errors.push(err);
+  await client.connect(transport);
+  await exercise(t, client);
+  await new Promise((r) => setTimeout(r, 1500));
+  t.equal((await client.callTool({ name: "memory_store", arguments: { key: "k", value: 1 } })).isError, undefined, "still connected after a quiet spell, and authenticated");
+  t.same(errors, [], "the bridge's own pings never reach the host");
+  await client.close();
+});
+
+t.test("swarmctl bridge: a refused token and an absent daemon are one line on stderr and nothing on stdout", async (t) => {
+  const { port } = await startDaemon(t, { SWARMD_AUTH_TOKENS: "host:write:br1dge-secret-value" });
+  const run = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [SWARMCTL, "bridge", ...args], { env: { PATH: process.env.PATH ?? "" } });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end('{"jsonrpc":"2.0","id":1,"method":"ping"}\n');
+    });
+  const refused = await run(["--port", String(port), "--token", "wrong-token-value"]);
+  t.same(refused, { code: 1, stdout: "", stderr: "swarmctl: Invalid token. (SERVER_ERROR -32000, unauthenticated)\n" });
+  const absent = await run(["--port", String(await freePort())]);
+  t.same([absent.code, absent.stdout], [3, ""]);
+  t.match(absent.stderr, /^swarmctl: Cannot connect to 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
+  const plain = await run(["--port", String(port), "--token", "br1dge-secret-value"]);
+  t.same([plain.code, plain.stderr], [0, ""]);
+  t.same(JSON.parse(plain.stdout), { jsonrpc: "2.0", id: 1, result: { status: "ok", timestamp: JSON.parse(plain.stdout).result.timestamp } }, "a piped request is answered, then the bridge exits");
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
-import { ClientError, RpcError, SwarmClient } from "../client/index.js";
+import { ClientError, RpcError, SwarmClient, type ClientOptions } from "../client/index.js";
 import { VERSION } from "../version.js";
 import { parseArgs, type OptionSpec } from "./args.js";
 import { commands, type Command } from "./commands/index.js";
@@ -99,7 +99,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`swarmctl: ${(err as Error).message}\n`);
     return EXIT.usage;
   }
-  const client = new SwarmClient({
+  const clientOptions: ClientOptions = {
     ...(text("host") ? { host: text("host") } : {}),
     ...(text("token") ? { token: text("token") } : {}),
     tls,
@@ -111,10 +111,12 @@ async function main(argv: string[]): Promise<number> {
     retryAttempts: 0,
     acquireTimeoutMs: 2000,
     clientInfo: { name: "swarmctl", version: VERSION },
-  });
+  };
+  const client = new SwarmClient(clientOptions);
   try {
     return await command.run({
       client,
+      clientOptions,
       args: parsed.positionals,
       opt: text,
       flag: (name) => parsed.options.get(name) === true,

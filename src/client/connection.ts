@@ -1,9 +1,9 @@
-import { connect, type Socket } from "node:net";
-import { connect as connectTls } from "node:tls";
+import type { Socket } from "node:net";
 import { LATEST_PROTOCOL_VERSION } from "../protocol/mcp.js";
 import { LineFramer } from "../transport/framing.js";
 import { ClientError, RpcError } from "./errors.js";
 import type { ResolvedClientOptions } from "./options.js";
+import { openSocket } from "./socket.js";
 
 export interface RequestOptions {
   readonly signal?: AbortSignal | undefined;
@@ -61,25 +61,7 @@ export class ClientConnection {
 
   /** Connects and performs the MCP initialize handshake. */
   static async open(options: ResolvedClientOptions, onNotification: NotificationHandler): Promise<ClientConnection> {
-    const tls = options.tls === true ? {} : options.tls === false ? undefined : options.tls;
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = tls
-        ? connectTls({ host: options.host, port: options.port, servername: tls.servername ?? options.host, ...tls })
-        : connect({ host: options.host, port: options.port, noDelay: true });
-      const timer = setTimeout(() => {
-        s.destroy();
-        reject(new ClientError("CONNECT_FAILED", `No connection to ${options.host}:${options.port} within ${options.connectTimeoutMs} ms.`));
-      }, options.connectTimeoutMs);
-      s.once(tls ? "secureConnect" : "connect", () => {
-        clearTimeout(timer);
-        s.setNoDelay(true);
-        resolve(s);
-      });
-      s.once("error", (err) => {
-        clearTimeout(timer);
-        reject(new ClientError("CONNECT_FAILED", `Cannot connect to ${options.host}:${options.port}: ${err.message}`, { cause: err }));
-      });
-    });
+    const socket = await openSocket(options);
     const conn = new ClientConnection(socket, options, onNotification);
     try {
       const init = (await conn.request(

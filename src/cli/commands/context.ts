@@ -1,9 +1,11 @@
-import type { SwarmClient } from "../../client/index.js";
+import type { ClientOptions, SwarmClient } from "../../client/index.js";
 import type { OptionSpec } from "../args.js";
 import { UsageError } from "../format.js";
 
 export interface CommandContext {
   readonly client: SwarmClient;
+  /** What the client was made with (host, port, token, TLS), for commands that open their own connection. */
+  readonly clientOptions: ClientOptions;
   readonly args: string[];
   readonly opt: (name: string) => string | undefined;
   readonly flag: (name: string) => boolean;

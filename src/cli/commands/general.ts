@@ -1,3 +1,5 @@
+import { runBridge } from "../../client/bridge.js";
+import { resolveClientOptions } from "../../client/options.js";
 import { keyValues, pairsToObject, parseValue, progressBar, table, UsageError } from "../format.js";
 import { type Command, need } from "./context.js";
 
@@ -43,6 +45,17 @@ export const general: readonly Command[] = [
       );
       bar.done();
       ctx.print(done, () => `${done.path} (${(done.bytes / 1048576).toFixed(1)} MiB in ${done.durationMs} ms)\n`);
+      return 0;
+    },
+  },
+  {
+    name: "bridge",
+    usage: "bridge",
+    summary: "Relay stdin and stdout to the daemon, for MCP hosts that launch servers as commands",
+    async run(ctx) {
+      // The host may stay quiet for longer than the daemon's idle timeout: keep the connection alive (MCP_KEEPALIVE).
+      const { keepaliveMs: _none, ...options } = ctx.clientOptions;
+      await runBridge({ client: resolveClientOptions(options), input: process.stdin, output: process.stdout });
       return 0;
     },
   },
