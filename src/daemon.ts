@@ -14,6 +14,7 @@ import { createManagers, type Managers } from "./managers.js";
 import { OpsServer } from "./ops/http.js";
 import { DaemonMetrics } from "./ops/metrics.js";
 import { CHECKPOINT_INTERVAL_MS } from "./store/checkpointer.js";
+import { listBackups } from "./store/backup.js";
 import { openStore, type Store } from "./store/db.js";
 import { allTools } from "./tools/index.js";
 import { SwarmGate } from "./tools/gate.js";
@@ -55,6 +56,7 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { config, log } = this.options;
+    const backupDir = config.backupDir ?? join(dirname(config.db), "backups");
     // The side port comes up first, so /ready can say 503 while the database opens.
     const metrics = new DaemonMetrics({
       connections: () => ({ open: this.rpc?.connectionsOpen ?? 0, total: this.rpc?.connectionsTotal ?? 0 }),
@@ -65,6 +67,7 @@ export class Daemon {
         const c = this.store?.checkpointer;
         return c ? { ...c.stats, bytes: c.walBytes() } : { checkpoints: 0, bytes: 0, writePauses: 0, writePauseMs: 0 };
       },
+      backups: () => listBackups(backupDir),
     });
     if (config.httpPort > 0 && !config.stdio) {
       this.ops = new OpsServer({ host: config.bind, port: config.httpPort }, metrics);
@@ -83,7 +86,7 @@ export class Daemon {
           version: VERSION,
           startedAt: this.startedAt,
           store,
-          backupDir: config.backupDir ?? join(dirname(store.path), "backups"),
+          backupDir,
           connections: () => ({ open: rpc.connectionsOpen, total: rpc.connectionsTotal }),
           requestsServed: () => rpc.requestsServed,
         },

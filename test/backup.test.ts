@@ -82,6 +82,8 @@ t.test("backup names: free default names, no overwriting unless asked, file name
   const { port } = await startDaemon(t, { SWARMD_BACKUP_DIR: backupDir });
   const c = await LineClient.connect(port);
   t.teardown(() => c.close());
+  const none = (await c.call("server_info", {})).result.backups;
+  t.same(none, { dir: backupDir, count: 0, newest: null }, "server_info: no backups yet");
   const a = (await c.call("server_backup", {})).result;
   const b = (await c.call("server_backup", {})).result;
   t.match(a.name, /^swarmd-\d{8}-\d{6}(-\d+)?\.db$/);
@@ -105,6 +107,13 @@ t.test("backup names: free default names, no overwriting unless asked, file name
   const [p1, p2] = [await c.reply("p1"), await c.reply("p2")];
   t.ok(p1.result, "the first is written");
   t.equal(p2.error.data.reason, "backup_running");
+  const files = readdirSync(backupDir).map((name) => ({ name, stat: statSync(join(backupDir, name)) }));
+  const latest = files.reduce((x, y) => (y.stat.mtimeMs > x.stat.mtimeMs ? y : x));
+  t.same(
+    (await c.call("server_info", {})).result.backups,
+    { dir: backupDir, count: files.length, newest: { name: latest.name, bytes: latest.stat.size, modifiedAt: Math.round(latest.stat.mtimeMs) } },
+    `server_info: ${files.length} backups, the newest as on disk`,
+  );
 });
 
 t.test("restore refuses what is not a swarmd backup, and leaves the database as it was", async (t) => {

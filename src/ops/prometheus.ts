@@ -7,6 +7,7 @@ export interface MetricSources {
   counts(): { swarms: Record<string, number>; agents: Record<string, number>; tasks: Record<string, number> };
   memory(): Promise<{ entries: number; bytes: number; expiredAwaitingSweep: number; lastSweep: { deleted: number; longestSliceMs: number } | null }>;
   wal(): { checkpoints: number; bytes: number; writePauses: number; writePauseMs: number };
+  backups(): { count: number; newest: { modifiedAt: number } | null };
 }
 
 /**
@@ -64,5 +65,11 @@ export function buildRegistry(sources: MetricSources, series: readonly Collected
   gauge("swarmd_wal_bytes", "Size of the write-ahead log file now.", () => sources.wal().bytes);
   gauge("swarmd_wal_write_pauses", "Times memory writes were held so the write-ahead log, past its limit, could start over.", () => sources.wal().writePauses);
   gauge("swarmd_wal_write_pause_seconds", "Time memory writes spent held for that, in all.", () => sources.wal().writePauseMs / 1000);
+  gauge("swarmd_backups", "Backup files in the backup directory now.", () => sources.backups().count);
+  gauge(
+    "swarmd_backup_newest_timestamp_seconds",
+    "When the newest backup was written (Unix time; 0: none), for alerts on backups growing old.",
+    () => (sources.backups().newest?.modifiedAt ?? 0) / 1000,
+  );
   return registry;
 }

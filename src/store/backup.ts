@@ -1,5 +1,6 @@
+import { readdirSync, statSync } from "node:fs";
 import { open, mkdir, rename, rm, stat } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import type { BackupJob, BackupMessage } from "./backup-worker.js";
@@ -80,4 +81,35 @@ async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+export interface BackupListing {
+  /** Backup files in the directory (copies still being written, `.partial`, are not counted). */
+  readonly count: number;
+  /** The most recently written one, by modification time; null when there is none. */
+  readonly newest: { readonly name: string; readonly bytes: number; readonly modifiedAt: number } | null;
+}
+
+/**
+ * What the backup directory holds now, read from the file system (so it survives restarts and counts copies made by
+ * hand). Synchronous, like the rest of server_info, which answers in line with the requests around it; a backup
+ * directory holds a handful of files, read in microseconds.
+ */
+export function listBackups(dir: string): BackupListing {
+  let names: string[];
+  try {
+    names = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isFile() && !e.name.endsWith(".partial"))
+      .map((e) => e.name);
+  } catch {
+    return { count: 0, newest: null };
+  }
+  let newest: BackupListing["newest"] = null;
+  for (const name of names) {
+    const info = statSync(join(dir, name), { throwIfNoEntry: false });
+    if (info !== undefined && (newest === null || info.mtimeMs > newest.modifiedAt)) {
+      newest = { name, bytes: info.size, modifiedAt: Math.round(info.mtimeMs) };
+    }
+  }
+  return { count: names.length, newest };
 }

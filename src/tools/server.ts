@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import { rpcError } from "../protocol/errors.js";
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from "../protocol/mcp.js";
 import { serverBackup, serverInfo } from "../protocol/tools/index.js";
-import { backupDatabase } from "../store/backup.js";
+import { backupDatabase, listBackups } from "../store/backup.js";
 import { fileStamp, unusedPath } from "../store/files.js";
 import type { Store } from "../store/db.js";
 import type { ToolContext } from "./context.js";
@@ -40,6 +40,7 @@ export function serverTools(facts: ServerFacts): ToolBinding[] {
         walBytes: facts.store.checkpointer.walBytes(),
         checkpoints: { ...facts.store.checkpointer.stats },
       },
+      backups: { dir: facts.backupDir, ...listBackups(facts.backupDir) },
     })),
     bind(serverBackup, (args, ctx) => backup(facts, args.name ?? freeBackupName(facts.backupDir, new Date()), args.overwrite, ctx)),
   ];

@@ -43,6 +43,20 @@ export const serverInfo = defineTool({
           .describe("WAL checkpointing."),
       })
       .describe("The SQLite store."),
+    backups: z
+      .object({
+        dir: z.string().describe("The backup directory (SWARMD_BACKUP_DIR) on the daemon's host."),
+        count: z.number().int().describe("Backup files in it now."),
+        newest: z
+          .object({
+            name: z.string().describe("File name."),
+            bytes: z.number().int().describe("Size."),
+            modifiedAt: z.number().int().describe("When it was written, in ms since the Unix epoch."),
+          })
+          .nullable()
+          .describe("The most recently written backup; null when there is none."),
+      })
+      .describe("Backups, read from the backup directory at call time."),
   }),
 });
 
