@@ -2,10 +2,10 @@ import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { selfContained, syncFile } from "./files.js";
 
-/**
- * Runs in a worker thread: copies the database to `dest` with SQLite's online backup on a connection of its own, so
- * that neither the copy nor the fsync of a file as large as the database ever blocks the daemon's event loop.
- */
+// Runs in a worker thread: copies the database to `dest` with SQLite's online backup on a connection of its own, so
+// that neither the copy nor the fsync of a file as large as the database ever blocks the daemon's event loop.
+
+/** What the daemon asks of the worker: copy `source` to `dest`. */
 export interface BackupJob {
   readonly source: string;
   readonly dest: string;
