@@ -72,6 +72,12 @@ t.test("a backup taken while clients write holds every write acknowledged before
   t.equal((await c2.call("memory_retrieve", { key: "before-2999" })).result.value, value, "restored data is served");
   t.equal((await c2.call("memory_retrieve", { key: "after-backup" })).result.found, false, "later writes are not");
   t.equal((await c2.call("swarm_list", {})).result.swarms[0].swarmId, swarm.swarmId);
+  const fresh = join(tempDir(t), "new-machine", "data", "swarmd.db");
+  const onto = await restore(t, path, "--db", fresh);
+  t.same([onto.code, /kept at/.test(onto.out)], [0, false], "onto a machine with no database yet: nothing to keep");
+  const moved = new Database(fresh, { readonly: true });
+  t.equal((moved.prepare("SELECT count(*) AS n FROM memory WHERE key LIKE 'before-%'").get() as { n: number }).n, 3000);
+  moved.close();
   const old = new Database(kept, { readonly: true });
   t.teardown(() => old.close());
   t.ok(old.prepare("SELECT 1 FROM memory WHERE key = 'after-backup'").get(), "the replaced database is kept, whole");

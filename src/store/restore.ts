@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
@@ -35,6 +35,7 @@ export async function restoreDatabase(backupPath: string, dbPath: string, at = n
   if (!existsSync(from)) throw new RestoreError(`no backup at ${from}`);
   let claim: DatabaseClaim;
   try {
+    mkdirSync(dirname(to), { recursive: true }); // restoring onto a new machine: nothing is there yet
     claim = DatabaseClaim.take(to);
   } catch (err) {
     if (err instanceof ClaimedError) throw new RestoreError(`${err.message}; stop that swarmd before restoring`);
