@@ -21,7 +21,7 @@ export interface BridgeOptions {
 /**
  * Relays an MCP host that launches servers as commands (stdio) to a swarmd daemon over TCP or TLS, so that many hosts
  * share one daemon and its database. Bytes pass through as they are, both ways; the bridge adds only what a raw pipe
- * cannot: the token (authenticate, before the host's first line) and a ping while the host is quiet, so the daemon's
+ * cannot: the token (authenticate, before the host's first line) and a ping every keepalive interval, so the daemon's
  * idle timeout does not close a session the host still holds. Replies to those are not passed on. Resolves when the
  * daemon has answered everything the host sent and closed; rejects (ClientError, RpcError) when it cannot connect,
  * the token is refused, or the connection breaks.
