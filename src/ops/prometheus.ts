@@ -47,13 +47,10 @@ export function buildRegistry(sources: MetricSources, series: readonly Collected
   byStatus("swarms", ["active", "destroyed"]);
   byStatus("agents", ["idle", "busy", "offline", "terminated"]);
   byStatus("tasks", ["pending", "assigned", "running", "completed", "failed", "cancelled"]);
-  // One sliced count of memory per scrape serves five gauges; prom-client collects them concurrently, so each
-  // awaits the same count (remembered for a moment).
-  let counted: { at: number; value: ReturnType<MetricSources["memory"]> } | undefined;
-  const memory = (): ReturnType<MetricSources["memory"]> => {
-    if (counted === undefined || performance.now() - counted.at > 250) counted = { at: performance.now(), value: sources.memory() };
-    return counted.value;
-  };
+  // One sliced count of memory per scrape serves five gauges, one listing of the backup directory two; prom-client
+  // collects them concurrently, so each awaits the same reading (remembered for a moment).
+  const memory = oncePerScrape(() => sources.memory());
+  const backups = oncePerScrape(() => sources.backups());
   const memoryGauge = (name: string, help: string, read: (m: Awaited<ReturnType<MetricSources["memory"]>>) => number): void =>
     gauge(name, help, async () => read(await memory()));
   memoryGauge("swarmd_memory_entries", "Live memory entries.", (m) => m.entries);
@@ -65,11 +62,20 @@ export function buildRegistry(sources: MetricSources, series: readonly Collected
   gauge("swarmd_wal_bytes", "Size of the write-ahead log file now.", () => sources.wal().bytes);
   gauge("swarmd_wal_write_pauses", "Times memory writes were held so the write-ahead log, past its limit, could start over.", () => sources.wal().writePauses);
   gauge("swarmd_wal_write_pause_seconds", "Time memory writes spent held for that, in all.", () => sources.wal().writePauseMs / 1000);
-  gauge("swarmd_backups", "Backup files in the backup directory now.", () => sources.backups().count);
+  gauge("swarmd_backups", "Backup files in the backup directory now.", () => backups().count);
   gauge(
     "swarmd_backup_newest_timestamp_seconds",
     "When the newest backup was written (Unix time; 0: none), for alerts on backups growing old.",
-    () => (sources.backups().newest?.modifiedAt ?? 0) / 1000,
+    () => (backups().newest?.modifiedAt ?? 0) / 1000,
   );
   return registry;
+}
+
+/** `read`, called at most once in any 250 ms: the gauges of one scrape share its value. */
+function oncePerScrape<T>(read: () => T): () => T {
+  let last: { at: number; value: T } | undefined;
+  return () => {
+    if (last === undefined || performance.now() - last.at > 250) last = { at: performance.now(), value: read() };
+    return last.value;
+  };
 }
