@@ -24,9 +24,10 @@ const GLOBAL: Record<string, OptionSpec> = {
 };
 
 function usage(command?: Command): string {
+  const optionLine = (left: string, help: string): string => `  ${left}`.padEnd(28) + help;
   const optionLines = (spec: Record<string, OptionSpec>): string =>
     Object.entries(spec)
-      .map(([name, o]) => `  --${name}${o.value ? ` <${o.value}>` : ""}`.padEnd(28) + o.help)
+      .map(([name, o]) => optionLine(`--${name}${o.value ? ` <${o.value}>` : ""}`, o.help))
       .join("\n");
   if (command !== undefined) {
     return `Usage: swarmctl ${command.usage}\n\n${command.summary}.\n${command.options ? `\nOptions:\n${optionLines(command.options)}\n` : ""}\nGlobal options:\n${optionLines(GLOBAL)}\n`;
@@ -41,7 +42,7 @@ ${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join("\n")}
 
 Global options:
 ${optionLines(GLOBAL)}
-  -V, --version              Print the version
+${optionLine("-V, --version", "Print the version")}
 
 Run "swarmctl <command> --help" for a command's arguments.
 `;
