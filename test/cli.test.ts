@@ -30,7 +30,7 @@ function run(script: string, ...args: string[]): Promise<{ code: number | null; 
 t.test("help: every command is listed, each has its own --help, mistakes are usage errors (exit 2)", async (t) => {
   const help = await swarmctl("--help");
   t.equal(help.code, 0);
-  for (const c of ["ping", "info", "tools", "call", "swarm init", "swarm status", "agent spawn", "task run", "memory get", "memory search"]) t.match(help.stdout, c);
+  for (const c of ["ping", "info", "tools", "call", "swarm init", "swarm status", "agent spawn", "task run", "memory get", "memory list", "memory search", "task wait"]) t.match(help.stdout, c);
   const sub = await swarmctl("task", "run", "--help");
   t.same([sub.code, sub.stdout.split("\n")[0]], [0, 'Usage: swarmctl task run "<description>" [--swarm id] [--caps a,b] [--priority p] [--parallel n] [--timeout s] [--wait]']);
   t.match(sub.stdout, /--wait/);
@@ -107,6 +107,9 @@ t.test("the daily work: swarms, agents, tasks that run, memory", async (t) => {
   t.equal(failing.code, 1, "a failed task exits 1");
   t.match(failing.stdout, / failed\n/);
   const taskId = (await swarmctl("task", "run", "echo later", "--swarm", swarmId)).stdout.split(" ")[0] as string;
+  const waited = await swarmctl("task", "wait", taskId);
+  t.same([waited.code, waited.stdout.split("\n")[0]], [0, `${taskId} completed`], "task wait: a task submitted earlier");
+  t.match(waited.stdout, '"stdout": "later\\n"');
   const results = JSON.parse((await swarmctl("task", "results", taskId, "--json")).stdout);
   t.equal(results.taskId, taskId);
   const stuck = (await swarmctl("task", "run", "never runs", "--swarm", swarmId, "--caps", "nobody")).stdout.split(" ")[0] as string;
@@ -127,6 +130,18 @@ t.test("the daily work: swarms, agents, tasks that run, memory", async (t) => {
   await swarmctl("memory", "set", "count", "42");
   t.same(JSON.parse((await swarmctl("memory", "get", "count", "--json")).stdout).value, 42, "values that parse as JSON are JSON");
   t.match((await swarmctl("memory", "search", "gree*")).stdout, /default\s+greeting\s+"hello world"/);
+  await swarmctl("memory", "set", "count", "7", "--namespace", "other");
+  const keys = await swarmctl("memory", "list", "co");
+  t.match(keys.stdout, /^NAMESPACE\s+KEY\s+SIZE\s+VERSION\s+EXPIRES\n/);
+  t.match(keys.stdout, /^default\s+count\s+2\s+1\s+-$/m);
+  t.match(keys.stdout, /^other\s+count\s+1\s+1\s+-$/m, "every namespace unless one is named");
+  t.match((await swarmctl("memory", "list", "gree")).stdout, /^default\s+greeting\s+13\s+1\s+\d{4}-\d\d-\d\dT[\d:.]+Z$/m, "when it expires");
+  const first = await swarmctl("memory", "search", "co*", "--in", "key", "--limit", "1");
+  const next = /\nnext page: --cursor (\S+)\n$/.exec(first.stdout)?.[1] as string;
+  t.ok(next, "a page that is not the last says how to get the next");
+  const second = await swarmctl("memory", "search", "co*", "--in", "key", "--limit", "1", "--cursor", next);
+  t.match(second.stdout, /^other\s+count\s+7$/m);
+  t.notMatch(second.stdout, /next page/, "nothing after the last page");
   t.same((await swarmctl("memory", "del", "greeting")).stdout, "1\n");
   const gone = await swarmctl("memory", "get", "greeting");
   t.same([gone.code, gone.stdout], [1, "(nil)\n"]);

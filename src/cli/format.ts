@@ -8,6 +8,11 @@ export function table(rows: ReadonlyArray<Record<string, unknown>>, columns: rea
   return [line(columns.map((c) => c.toUpperCase())), ...cells.map(line)].join("\n") + "\n";
 }
 
+/** The line that tells how to get the next page of a listing; nothing after the last page. */
+export function nextPage(cursor: string | null): string {
+  return cursor === null ? "" : `next page: --cursor ${cursor}\n`;
+}
+
 export function keyValues(obj: Record<string, unknown>, prefix = ""): string {
   let out = "";
   for (const [k, v] of Object.entries(obj)) {

@@ -36,4 +36,9 @@ export const num = (text: string | undefined, what: string): number | undefined 
 };
 export const swarmOpt = { swarm: { value: "swarmId", help: "Swarm (default: the only active swarm)" } };
 export const nsOpt = { namespace: { value: "ns", help: "Namespace (default: default)" } };
+/** Options of a command that pages through a listing: `what` per page, at most 1000. */
+export const pageOpts = (what: string, defaultLimit: number): Readonly<Record<string, OptionSpec>> => ({
+  limit: { value: "n", help: `${what} per page (default ${defaultLimit}, at most 1000)` },
+  cursor: { value: "c", help: "The page after the one that printed this cursor" },
+});
 export const agentColumns = ["id", "name", "type", "status", "health", "workload", "currentTask"];

@@ -1,5 +1,13 @@
-import { parseValue, table } from "../format.js";
-import { type Command, need, nsOpt, num } from "./context.js";
+import { nextPage, parseValue, table } from "../format.js";
+import { type Command, type CommandContext, need, nsOpt, num, pageOpts } from "./context.js";
+
+/** Listings cover every namespace unless one is named. */
+const everyNamespace = { namespace: { value: "ns", help: "Only this namespace (default: every namespace)" } };
+
+const page = (ctx: CommandContext): { limit: number | undefined; cursor: string | undefined } => ({
+  limit: num(ctx.opt("limit"), "--limit"),
+  cursor: ctx.opt("cursor"),
+});
 
 /** Memory, in the manner of redis-cli. */
 export const memory: readonly Command[] = [
@@ -42,13 +50,31 @@ export const memory: readonly Command[] = [
     },
   },
   {
-    name: "memory search",
-    usage: "memory search <pattern> [--namespace ns] [--in key|value|both]",
-    summary: "Find entries by wildcard pattern (* and ?)",
-    options: { ...nsOpt, in: { value: "where", help: "key, value or both" } },
+    name: "memory list",
+    usage: "memory list [prefix] [--namespace ns] [--limit n] [--cursor c]",
+    summary: "List keys with their sizes, versions and expiry times, a page at a time",
+    options: { ...everyNamespace, ...pageOpts("Entries", 100) },
     async run(ctx) {
-      const r = await ctx.client.memorySearch({ pattern: need(ctx, 0, "pattern"), namespace: ctx.opt("namespace"), in: (ctx.opt("in") ?? "both") as "both" });
-      ctx.print(r, () => table(r.entries.map((e) => ({ ...e, value: JSON.stringify(e.value) })), ["namespace", "key", "value"]));
+      const r = await ctx.client.memoryList({ prefix: ctx.args[0], namespace: ctx.opt("namespace"), ...page(ctx) });
+      const rows = r.entries.map((e) => ({ ...e, expires: e.expiresAt === null ? null : new Date(e.expiresAt).toISOString() }));
+      ctx.print(r, () => table(rows, ["namespace", "key", "size", "version", "expires"]) + nextPage(r.nextCursor));
+      return 0;
+    },
+  },
+  {
+    name: "memory search",
+    usage: "memory search <pattern> [--namespace ns] [--in key|value|both] [--limit n] [--cursor c]",
+    summary: "Find entries by wildcard pattern (* and ?)",
+    options: { ...everyNamespace, in: { value: "where", help: "key, value or both (default both)" }, ...pageOpts("Entries", 100) },
+    async run(ctx) {
+      const r = await ctx.client.memorySearch({
+        pattern: need(ctx, 0, "pattern"),
+        namespace: ctx.opt("namespace"),
+        in: (ctx.opt("in") ?? "both") as "both",
+        ...page(ctx),
+      });
+      const rows = r.entries.map((e) => ({ ...e, value: JSON.stringify(e.value) }));
+      ctx.print(r, () => table(rows, ["namespace", "key", "value"]) + nextPage(r.nextCursor));
       return 0;
     },
   },

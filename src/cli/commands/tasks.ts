@@ -1,7 +1,22 @@
-import { keyValues, progressBar, table } from "../format.js";
-import { type Command, list, need, num, swarmOpt } from "./context.js";
+import { keyValues, nextPage, progressBar, table } from "../format.js";
+import { type Command, type CommandContext, list, need, num, pageOpts, swarmOpt } from "./context.js";
 
 const DESCRIPTION_WIDTH = 60;
+
+/** Waits for the task to end — a progress bar on a terminal meanwhile — and prints how it ended. */
+async function waitFor(ctx: CommandContext, taskId: string): Promise<number> {
+  const bar = progressBar(process.stderr);
+  let view;
+  do {
+    view = await ctx.client.taskWait(
+      { taskId, timeoutMs: 60_000 },
+      { timeoutMs: 90_000, onProgress: (p) => bar.update((100 * p.progress) / (p.total ?? 100), p.message) },
+    );
+  } while (view.timedOut);
+  bar.done();
+  ctx.print(view, () => `${view.taskId} ${view.status}\n${JSON.stringify(view.result ?? view.error ?? null, null, 2)}\n`);
+  return view.status === "completed" ? 0 : 1;
+}
 
 /** Tasks: submit, watch, read. */
 export const tasks: readonly Command[] = [
@@ -26,22 +41,16 @@ export const tasks: readonly Command[] = [
         maxAgents: num(ctx.opt("parallel"), "--parallel"),
         timeout: num(ctx.opt("timeout"), "--timeout"),
       });
-      if (!ctx.flag("wait")) {
-        ctx.print(t, () => `${t.taskId} ${t.status}${t.pendingReason ? ` (${t.pendingReason})` : ""}\n`);
-        return 0;
-      }
-      const bar = progressBar(process.stderr);
-      let view;
-      do {
-        view = await ctx.client.taskWait(
-          { taskId: t.taskId, timeoutMs: 60_000 },
-          { timeoutMs: 90_000, onProgress: (p) => bar.update((100 * p.progress) / (p.total ?? 100), p.message) },
-        );
-      } while (view.timedOut);
-      bar.done();
-      ctx.print(view, () => `${view.taskId} ${view.status}\n${JSON.stringify(view.result ?? view.error ?? null, null, 2)}\n`);
-      return view.status === "completed" ? 0 : 1;
+      if (ctx.flag("wait")) return waitFor(ctx, t.taskId);
+      ctx.print(t, () => `${t.taskId} ${t.status}${t.pendingReason ? ` (${t.pendingReason})` : ""}\n`);
+      return 0;
     },
+  },
+  {
+    name: "task wait",
+    usage: "task wait <taskId>",
+    summary: "Wait for a task to end, showing its progress, and print its result (exit 1 if it did not complete)",
+    run: (ctx) => waitFor(ctx, need(ctx, 0, "taskId")),
   },
   {
     name: "task status",
@@ -74,8 +83,7 @@ export const tasks: readonly Command[] = [
     options: {
       swarm: { value: "swarmId", help: "Only this swarm's tasks (default: every swarm)" },
       status: { value: "s", help: "pending, assigned, running, completed, failed or cancelled" },
-      limit: { value: "n", help: "Tasks per page (default 50, at most 1000)" },
-      cursor: { value: "c", help: "The page after the one that printed this cursor" },
+      ...pageOpts("Tasks", 50),
     },
     async run(ctx) {
       const r = await ctx.client.taskList({
@@ -90,8 +98,7 @@ export const tasks: readonly Command[] = [
           progress: `${Math.round(t.progress * 100)}%`,
           description: t.description.length > DESCRIPTION_WIDTH ? `${t.description.slice(0, DESCRIPTION_WIDTH - 1)}…` : t.description,
         }));
-        const more = r.nextCursor === null ? "" : `next page: --cursor ${r.nextCursor}\n`;
-        return table(rows, ["taskId", "status", "priority", "attempts", "progress", "description"]) + more;
+        return table(rows, ["taskId", "status", "priority", "attempts", "progress", "description"]) + nextPage(r.nextCursor);
       });
       return 0;
     },
