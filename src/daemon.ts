@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { systemClock, type Clock } from "./clock.js";
+import { loadTokens, unprotectedRefusal } from "./config/protection.js";
 import type { Config } from "./config/settings.js";
 import { MiB } from "./config/spec.js";
 import type { Logger } from "./log.js";
@@ -46,6 +47,7 @@ export class Daemon {
   private rpc: RpcServer | undefined;
   private tcp: TcpTransport | undefined;
   private managers: Managers | undefined;
+  private authenticator: Authenticator | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: DaemonOptions) {}
@@ -80,6 +82,7 @@ export class Daemon {
     store.checkpointer.start(CHECKPOINT_INTERVAL_MS, (problem) => log.warn(problem));
     const clock = this.options.clock ?? systemClock;
     const managers = (this.managers = createManagers(store, config, clock));
+    const authenticator = (this.authenticator = new Authenticator(loadTokens(config.authTokens, config.authTokensFile)));
     const tools: ToolRegistry = new ToolRegistry(
       allTools({
         server: {
@@ -97,10 +100,9 @@ export class Daemon {
         pageSize: config.toolsPageSize,
         gate: new SwarmGate(config.swarmConcurrency),
         observe: (tool, outcome, ms) => metrics.observeTool(tool, outcome, ms),
-        audit: config.authTokens.length > 0,
+        audit: () => authenticator.enabled,
       },
     );
-    const authenticator = new Authenticator(config.authTokens);
     const rpc: RpcServer = (this.rpc = new RpcServer({
       methods: mcpMethods({
         tools,
@@ -146,11 +148,30 @@ export class Daemon {
         db: store.path,
         version: VERSION,
         tls: tls === undefined ? false : tls.ca === undefined ? "server" : "mutual",
-        auth: authenticator.enabled ? `${config.authTokens.length} tokens` : "off",
+        auth: authenticator.enabled ? `${authenticator.tokens} tokens` : "off",
         http: this.httpAddress?.port ?? "off",
       },
       "swarmd listening",
     );
+  }
+
+  /**
+   * Reads the access tokens again (SIGHUP: rotate a token without a restart). A file that cannot be read or parsed,
+   * or one that would leave a daemon listening beyond loopback with no token in protected mode, changes nothing.
+   * Connections authenticated with a token that is gone must authenticate again; the others go on.
+   */
+  reloadTokens(): void {
+    const { config, log } = this.options;
+    if (this.authenticator === undefined) return;
+    try {
+      const tokens = loadTokens(config.authTokens, config.authTokensFile);
+      if (unprotectedRefusal(config, tokens.length) !== undefined) {
+        throw new Error(`no token would be left, and protected mode refuses that on ${config.bind} (see SWARMD_PROTECTED)`);
+      }
+      log.info(this.authenticator.replace(tokens), "access tokens reloaded (SIGHUP)");
+    } catch (err) {
+      log.error(`access tokens not reloaded, the previous ones stay: ${(err as Error).message}`);
+    }
   }
 
   /** Idempotent: every caller gets the same shutdown. */

@@ -28,20 +28,23 @@ async function main(): Promise<void> {
 
   const { config } = command;
   const { log, reopen } = createLogger({ level: config.logLevel, file: config.logFile, format: config.logFormat });
-  // SIGHUP reopens the log file, as logrotate expects (its default moves the file away and creates a new one).
-  // Logging to stderr there is nothing to reopen, and SIGHUP keeps its default: a closed terminal ends the process.
-  if (reopen !== undefined) {
-    process.on("SIGHUP", () => {
-      reopen();
-      log.info({ file: config.logFile }, "log file reopened (SIGHUP)");
-    });
-  }
   process.on("uncaughtException", (err) => {
     log.fatal({ err }, "uncaught exception; exiting");
     process.exit(1);
   });
 
   const daemon = new Daemon({ config, log });
+  // SIGHUP reopens the log file, as logrotate expects (its default moves the file away and creates a new one), and
+  // reads the tokens file again. With neither configured SIGHUP keeps its default: a closed terminal ends the process.
+  if (reopen !== undefined || config.authTokensFile !== undefined) {
+    process.on("SIGHUP", () => {
+      if (reopen !== undefined) {
+        reopen();
+        log.info({ file: config.logFile }, "log file reopened (SIGHUP)");
+      }
+      if (config.authTokensFile !== undefined) daemon.reloadTokens();
+    });
+  }
   try {
     await daemon.start();
   } catch (err) {

@@ -123,3 +123,57 @@ t.test("protected mode: no tokens beyond loopback refuses to start, naming both 
   t.teardown(() => c.close());
   t.equal((await c.request("authenticate", { token: "from-a-file-secret" })).result.principal, "ops");
 });
+
+t.test("SIGHUP reads the tokens file again: a rotated token stops working, the others go on", async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "tokens");
+  writeFileSync(file, "keep:write:kept-secret-1\ngone:write:gone-secret-1\ndemoted:write:demote-secret-1\n");
+  const d = await spawnListening(t, ["--db", join(dir, "s.db")], { SWARMD_AUTH_TOKENS_FILE: file, SWARMD_AUTH_TOKENS: "env:admin:env-secret-01" });
+  const as = async (token: string): Promise<LineClient> => {
+    const c = await LineClient.connect(d.port);
+    t.teardown(() => c.close());
+    t.ok((await c.request("authenticate", { token })).result, `authenticated with ${token}`);
+    return c;
+  };
+  const [kept, gone, demoted, env] = await Promise.all(["kept-secret-1", "gone-secret-1", "demote-secret-1", "env-secret-01"].map(as));
+
+  writeFileSync(file, "keep:write:kept-secret-1\ndemoted:read:demote-secret-1\nfresh:write:fresh-secret-1\n");
+  d.proc.kill("SIGHUP");
+  const reloaded = await waitForLog(d, (l) => l.msg === "access tokens reloaded (SIGHUP)");
+  t.same([reloaded.tokens, reloaded.added, reloaded.removed], [4, ["demoted", "fresh"], ["gone", "demoted"]], "the log says what changed");
+  t.notOk(JSON.stringify(d.logs).includes("secret-1"), "and never a token");
+
+  t.equal((await kept!.call("swarm_init", {})).result.status, "active", "an unchanged token's connection goes on");
+  t.ok((await env!.call("server_info")).result, "tokens given as settings stay");
+  const revoked = (await gone!.call("swarm_list")).error;
+  t.same([revoked.code, revoked.data.reason], [-32000, "unauthenticated"]);
+  t.match(revoked.message, /tokens changed/);
+  t.equal((await gone!.request("authenticate", { token: "gone-secret-1" })).error.message, "Invalid token.", "the removed token is refused");
+  t.equal((await demoted!.call("swarm_list")).error.data.reason, "unauthenticated", "a token whose scope changed authenticates again");
+  t.equal((await demoted!.request("authenticate", { token: "demote-secret-1" })).result.scope, "read");
+  t.equal((await demoted!.call("memory_store", { key: "k", value: 1 })).error.data.reason, "forbidden", "with its new scope");
+  const fresh = await as("fresh-secret-1");
+  t.ok((await fresh.call("memory_store", { key: "k", value: 1 })).result, "an added token works at once");
+
+  writeFileSync(file, "keep:write:kept-secret-1\nthis line is not a token\n");
+  d.proc.kill("SIGHUP");
+  const refused = await waitForLog(d, (l) => /access tokens not reloaded/.test(l.msg));
+  t.match(refused.msg, /the previous ones stay: SWARMD_AUTH_TOKENS_FILE .*tokens: bad token entry "this line is not a token"/);
+  t.ok((await fresh.call("swarm_list")).result, "a bad file changes nothing");
+  t.equal(d.proc.exitCode, null, "and SIGHUP never stops the daemon");
+});
+
+t.test("SIGHUP: protected mode keeps the tokens of a daemon beyond loopback rather than leave it with none", async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "tokens");
+  writeFileSync(file, "ops:admin:only-secret-1\n");
+  const d = await spawnListening(t, ["--bind", "0.0.0.0", "--db", join(dir, "s.db")], { SWARMD_AUTH_TOKENS_FILE: file });
+  writeFileSync(file, "# everyone left\n");
+  d.proc.kill("SIGHUP");
+  const refused = await waitForLog(d, (l) => /access tokens not reloaded/.test(l.msg));
+  t.match(refused.msg, /no token would be left, and protected mode refuses that on 0\.0\.0\.0/);
+  const c = await LineClient.connect(d.port);
+  t.teardown(() => c.close());
+  t.equal((await c.request("authenticate", { token: "only-secret-1" })).result.principal, "ops");
+  t.equal((await c.call("server_info")).error, undefined);
+});

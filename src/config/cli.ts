@@ -1,6 +1,4 @@
-import { readFileSync } from "node:fs";
-import { isIP } from "node:net";
-import { parseTokens } from "./protection.js";
+import { loadTokens, unprotectedRefusal, type TokenEntry } from "./protection.js";
 import { configSchema, settings, type Config, type SettingKey } from "./settings.js";
 
 export class ConfigError extends Error {
@@ -74,21 +72,17 @@ function parseSettings(argv: readonly string[], env: Readonly<Record<string, str
   return { kind: "run", config: parsed.data };
 }
 
-/** Rules that involve several settings; also reads the tokens file. */
+/**
+ * Rules that involve several settings. The tokens file is read here too, so that a bad one stops the start with its
+ * name; the daemon reads it again when it starts and on SIGHUP (`loadTokens`), so the configuration keeps only the
+ * tokens given as settings.
+ */
 function checkTogether(config: Config): Config {
-  let authTokens = config.authTokens;
-  if (config.authTokensFile !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(config.authTokensFile, "utf8");
-    } catch (err) {
-      throw new ConfigError(`cannot read SWARMD_AUTH_TOKENS_FILE ${config.authTokensFile}: ${(err as Error).message}`);
-    }
-    try {
-      authTokens = [...authTokens, ...parseTokens(text)];
-    } catch (err) {
-      throw new ConfigError(`SWARMD_AUTH_TOKENS_FILE ${config.authTokensFile}: ${(err as Error).message}`);
-    }
+  let tokens: TokenEntry[];
+  try {
+    tokens = loadTokens(config.authTokens, config.authTokensFile);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
   }
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw new ConfigError("TLS needs both a certificate and its key (SWARMD_TLS_CERT and SWARMD_TLS_KEY)");
@@ -96,17 +90,9 @@ function checkTogether(config: Config): Config {
   if (config.outputSoftLimit > config.outputHardLimit) {
     throw new ConfigError("SWARMD_OUTPUT_SOFT_LIMIT must not exceed SWARMD_OUTPUT_HARD_LIMIT");
   }
-  if (!config.stdio && config.protectedMode && authTokens.length === 0 && !isLoopback(config.bind)) {
-    throw new ConfigError(
-      `refusing to listen on ${config.bind} without authentication: configure tokens (SWARMD_AUTH_TOKENS or SWARMD_AUTH_TOKENS_FILE), or set SWARMD_PROTECTED=0 to accept the risk (e.g. inside a private Docker network)`,
-    );
-  }
-  return { ...config, authTokens };
-}
-
-function isLoopback(host: string): boolean {
-  if (host === "localhost" || host === "::1") return true;
-  return isIP(host) === 4 && host.startsWith("127.");
+  const refusal = unprotectedRefusal(config, tokens.length);
+  if (refusal !== undefined) throw new ConfigError(refusal);
+  return config;
 }
 
 function isBoolean(key: SettingKey): boolean {

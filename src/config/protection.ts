@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { z } from "zod";
 import { MiB, flag, integer, type SettingSpec } from "./spec.js";
 
@@ -24,6 +26,39 @@ export function parseTokens(text: string): TokenEntry[] {
       }
       return { name, scope: scope as Scope, secret };
     });
+}
+
+/**
+ * The tokens the daemon accepts: those of SWARMD_AUTH_TOKENS and, when a tokens file is configured, the file's as it
+ * reads now (at start, and again on SIGHUP). Throws with a line naming the file.
+ */
+export function loadTokens(fromSettings: readonly TokenEntry[], file: string | undefined): TokenEntry[] {
+  if (file === undefined) return [...fromSettings];
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new Error(`cannot read SWARMD_AUTH_TOKENS_FILE ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return [...fromSettings, ...parseTokens(text)];
+  } catch (err) {
+    throw new Error(`SWARMD_AUTH_TOKENS_FILE ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** Protected mode's refusal, or undefined: listening beyond loopback without a single token. */
+export function unprotectedRefusal(
+  config: { readonly stdio: boolean; readonly protectedMode: boolean; readonly bind: string },
+  tokenCount: number,
+): string | undefined {
+  if (config.stdio || !config.protectedMode || tokenCount > 0 || isLoopback(config.bind)) return undefined;
+  return `refusing to listen on ${config.bind} without authentication: configure tokens (SWARMD_AUTH_TOKENS or SWARMD_AUTH_TOKENS_FILE), or set SWARMD_PROTECTED=0 to accept the risk (e.g. inside a private Docker network)`;
+}
+
+function isLoopback(host: string): boolean {
+  if (host === "localhost" || host === "::1") return true;
+  return isIP(host) === 4 && host.startsWith("127.");
 }
 
 const tokens = z
@@ -118,7 +153,7 @@ export const protectionSettings = {
     flag: "--auth-tokens-file",
     metavar: "<path>",
     schema: z.string().min(1).optional(),
-    help: "A file of name:scope:secret lines (for secrets kept out of the environment)",
+    help: "A file of name:scope:secret lines (for secrets kept out of the environment); read again on SIGHUP",
     shownDefault: "none",
     expect: "a file path",
   },

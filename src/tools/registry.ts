@@ -71,8 +71,8 @@ export interface RegistryOptions {
   readonly gate?: SwarmGate | undefined;
   /** Told about every tool call: its name ("unknown" for tools that do not exist), outcome and time. */
   readonly observe?: ((tool: string, outcome: string, ms: number) => void) | undefined;
-  /** Log destructive calls at info with their principal (when tokens make principals meaningful). */
-  readonly audit?: boolean | undefined;
+  /** Log destructive calls at info with their principal: asked per call, true while tokens make principals meaningful. */
+  readonly audit?: (() => boolean) | undefined;
 }
 
 export class ToolRegistry {
@@ -83,13 +83,13 @@ export class ToolRegistry {
   private readonly pageSize: number;
   private readonly gate: SwarmGate | undefined;
   private readonly observe: RegistryOptions["observe"];
-  private readonly audit: boolean;
+  private readonly audit: () => boolean;
 
   constructor(bindings: readonly ToolBinding[], options: RegistryOptions) {
     this.pageSize = options.pageSize;
     this.gate = options.gate;
     this.observe = options.observe;
-    this.audit = options.audit ?? false;
+    this.audit = options.audit ?? (() => false);
     for (const b of bindings) {
       if (this.byName.has(b.contract.name)) throw new Error(`tool ${b.contract.name} is bound twice`);
       this.byName.set(b.contract.name, b);
@@ -177,7 +177,7 @@ export class ToolRegistry {
       });
     }
     const { contract } = binding;
-    if (this.audit && contract.annotations.destructiveHint) ctx.log.info({ tool: contract.name, target: targetOf(parsed.data) }, "destructive tool call");
+    if (contract.annotations.destructiveHint && this.audit()) ctx.log.info({ tool: contract.name, target: targetOf(parsed.data) }, "destructive tool call");
     const release = this.gate?.enter(parsed.data, ctx.session) ?? (() => {});
     let out: object | Promise<object>;
     try {
