@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
@@ -156,11 +157,19 @@ export class Daemon {
   }
 
   /**
-   * Reads the access tokens again (SIGHUP: rotate a token without a restart). A file that cannot be read or parsed,
-   * or one that would leave a daemon listening beyond loopback with no token in protected mode, changes nothing.
-   * Connections authenticated with a token that is gone must authenticate again; the others go on.
+   * SIGHUP: reads the tokens file and the TLS files again, when configured — rotate a token or renew a certificate
+   * without a restart. Whatever cannot be read or used changes nothing and is logged; the rest still applies.
    */
-  reloadTokens(): void {
+  reload(): void {
+    if (this.options.config.authTokensFile !== undefined) this.reloadTokens();
+    if (this.tcp !== undefined && this.options.config.tlsCert !== undefined) this.reloadTls(this.tcp);
+  }
+
+  /**
+   * A file that cannot be read or parsed, or one that would leave a daemon listening beyond loopback with no token in
+   * protected mode, changes nothing. Connections authenticated with a token that is gone must authenticate again.
+   */
+  private reloadTokens(): void {
     const { config, log } = this.options;
     if (this.authenticator === undefined) return;
     try {
@@ -171,6 +180,19 @@ export class Daemon {
       log.info(this.authenticator.replace(tokens), "access tokens reloaded (SIGHUP)");
     } catch (err) {
       log.error(`access tokens not reloaded, the previous ones stay: ${(err as Error).message}`);
+    }
+  }
+
+  /** New handshakes use the files as they are now; open connections keep theirs. */
+  private reloadTls(tcp: TcpTransport): void {
+    const { config, log } = this.options;
+    try {
+      const files = readTlsFiles(config);
+      if (files === undefined) return;
+      tcp.replaceTls(files);
+      log.info({ validTo: new X509Certificate(files.cert).validTo }, "TLS certificate reloaded (SIGHUP)");
+    } catch (err) {
+      log.error(`TLS certificate not reloaded, the previous one stays: ${(err as Error).message}`);
     }
   }
 

@@ -35,14 +35,15 @@ async function main(): Promise<void> {
 
   const daemon = new Daemon({ config, log });
   // SIGHUP reopens the log file, as logrotate expects (its default moves the file away and creates a new one), and
-  // reads the tokens file again. With neither configured SIGHUP keeps its default: a closed terminal ends the process.
-  if (reopen !== undefined || config.authTokensFile !== undefined) {
+  // reads the tokens file and TLS files again. With none of them configured SIGHUP keeps its default: a closed
+  // terminal ends the process.
+  if (reopen !== undefined || config.authTokensFile !== undefined || config.tlsCert !== undefined) {
     process.on("SIGHUP", () => {
       if (reopen !== undefined) {
         reopen();
         log.info({ file: config.logFile }, "log file reopened (SIGHUP)");
       }
-      if (config.authTokensFile !== undefined) daemon.reloadTokens();
+      daemon.reload();
     });
   }
   try {

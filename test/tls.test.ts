@@ -1,10 +1,12 @@
 import { spawn } from "node:child_process";
+import { copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import t, { type Test } from "tap";
 import { ClientError, SwarmClient } from "../src/client/index.js";
 import { LineClient } from "../scripts/line-client.js";
 import { startDaemon, tempDir } from "./helpers/daemon.js";
-import { spawnDaemon, waitForLog } from "./helpers/spawn.js";
+import { spawnDaemon, spawnListening, waitForLog } from "./helpers/spawn.js";
 import { makeCerts } from "./helpers/tls.js";
 
 const certs = makeCerts(tempDir(t, "swarmd-certs-"));
@@ -57,4 +59,40 @@ t.test("TLS configuration mistakes stop the start with a clear line", async (t) 
   const missing = spawnDaemon(t, ["--port", "0", "--db", join(tempDir(t), "b.db"), "--tls-cert", "/nonexistent.pem", "--tls-key", certs.serverKey]);
   t.equal(await missing.exited, 1);
   t.match((await waitForLog(missing, (l) => l.level === 60)).msg, /cannot read the TLS certificate \(SWARMD_TLS_CERT\) \/nonexistent\.pem/);
+});
+
+/** A TLS connection trusting `ca` that pings: resolves with the socket once the reply came, rejects on a handshake error. */
+function tlsPing(t: Test, port: number, ca: Buffer, socket?: TLSSocket): Promise<TLSSocket> {
+  const s = socket ?? tlsConnect({ port, host: "127.0.0.1", servername: "localhost", ca });
+  if (socket === undefined) t.teardown(() => s.destroy());
+  return new Promise((resolve, reject) => {
+    s.once("error", reject);
+    s.once("data", (d: Buffer) => (JSON.parse(d.toString()).result.status === "ok" ? resolve(s) : reject(new Error(d.toString()))));
+    s.write('{"jsonrpc":"2.0","id":1,"method":"ping"}\n');
+  });
+}
+
+t.test("SIGHUP reads the TLS files again: a renewed certificate serves new connections, open ones go on", async (t) => {
+  const renewed = makeCerts(tempDir(t, "swarmd-certs-"));
+  const dir = tempDir(t);
+  const [cert, key] = [join(dir, "server.pem"), join(dir, "server.key")];
+  copyFileSync(certs.serverCert, cert);
+  copyFileSync(certs.serverKey, key);
+  const d = await spawnListening(t, ["--db", join(dir, "s.db"), "--tls-cert", cert, "--tls-key", key]);
+  const open = await tlsPing(t, d.port, certs.read(certs.caCert));
+
+  copyFileSync(renewed.serverCert, cert);
+  copyFileSync(renewed.serverKey, key);
+  d.proc.kill("SIGHUP");
+  t.match((await waitForLog(d, (l) => l.msg === "TLS certificate reloaded (SIGHUP)")).validTo, /GMT$/, "the log says until when it is valid");
+  t.ok(await tlsPing(t, d.port, renewed.read(renewed.caCert)), "new connections get the renewed certificate");
+  const old = await tlsPing(t, d.port, certs.read(certs.caCert)).catch((e: Error) => e);
+  t.match(String(old), /certificate/, "and not the old one");
+  t.ok(await tlsPing(t, d.port, Buffer.alloc(0), open), "a connection opened before goes on");
+
+  writeFileSync(key, "not a key\n");
+  d.proc.kill("SIGHUP");
+  t.match((await waitForLog(d, (l) => /TLS certificate not reloaded/.test(l.msg))).msg, /the previous one stays/);
+  t.ok(await tlsPing(t, d.port, renewed.read(renewed.caCert)), "a bad key changes nothing");
+  t.equal(d.proc.exitCode, null);
 });

@@ -1,5 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import { createServer as createTlsServer, type TLSSocket } from "node:tls";
+import { createServer as createTlsServer, Server as TlsServer, type SecureContextOptions, type TLSSocket } from "node:tls";
 import { StreamConnection, type Connection } from "./connection.js";
 
 export interface TlsFiles {
@@ -35,7 +35,7 @@ export class TcpTransport {
     const tls = options.tls;
     this.server = tls
       ? createTlsServer(
-          { allowHalfOpen: true, cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) },
+          { allowHalfOpen: true, ...secureContextOf(tls), ...(tls.ca ? { requestCert: true, rejectUnauthorized: true } : {}) },
           (socket: TLSSocket) => this.onSocket(socket),
         )
       : createServer({ allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 }, (socket) => this.onSocket(socket));
@@ -52,6 +52,15 @@ export class TcpTransport {
         resolve(this.server.address() as AddressInfo);
       });
     });
+  }
+
+  /**
+   * New handshakes use these files (a renewed certificate); open connections keep the session they have. Throws,
+   * changing nothing, when they do not make a usable pair (unreadable PEM, a key that is not the certificate's).
+   */
+  replaceTls(files: TlsFiles): void {
+    if (!(this.server instanceof TlsServer)) throw new Error("this daemon does not serve TLS");
+    this.server.setSecureContext(secureContextOf(files));
   }
 
   /** Stop accepting; open connections are left to their sessions. */
@@ -85,4 +94,8 @@ export class TcpTransport {
     }
     this.accept(conn);
   }
+}
+
+function secureContextOf(files: TlsFiles): SecureContextOptions {
+  return { cert: files.cert, key: files.key, ...(files.ca ? { ca: files.ca } : {}) };
 }
