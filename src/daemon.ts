@@ -49,6 +49,8 @@ export class Daemon {
   private tcp: TcpTransport | undefined;
   private managers: Managers | undefined;
   private authenticator: Authenticator | undefined;
+  /** When the certificate served now expires (ms since the epoch). */
+  private tlsExpiresAt: number | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: DaemonOptions) {}
@@ -71,6 +73,7 @@ export class Daemon {
         return c ? { ...c.stats, bytes: c.walBytes() } : { checkpoints: 0, bytes: 0, writePauses: 0, writePauseMs: 0 };
       },
       backups: () => listBackups(backupDir),
+      tlsCertificateExpiry: () => this.tlsExpiresAt,
     });
     if (config.httpPort > 0 && !config.stdio) {
       this.ops = new OpsServer({ host: config.bind, port: config.httpPort }, metrics);
@@ -137,6 +140,7 @@ export class Daemon {
       return;
     }
     const tls = readTlsFiles(config);
+    this.tlsExpiresAt = tls === undefined ? undefined : expiryOf(tls.cert);
     const tcp = (this.tcp = new TcpTransport({ host: config.bind, port: config.port, idleTimeoutMs: config.idleTimeoutMs, tls, ...limits }, (conn) => {
       rpc.attach(conn);
     }));
@@ -190,7 +194,8 @@ export class Daemon {
       const files = readTlsFiles(config);
       if (files === undefined) return;
       tcp.replaceTls(files);
-      log.info({ validTo: new X509Certificate(files.cert).validTo }, "TLS certificate reloaded (SIGHUP)");
+      this.tlsExpiresAt = expiryOf(files.cert);
+      log.info({ validTo: new Date(this.tlsExpiresAt).toISOString() }, "TLS certificate reloaded (SIGHUP)");
     } catch (err) {
       log.error(`TLS certificate not reloaded, the previous one stays: ${(err as Error).message}`);
     }
@@ -229,6 +234,11 @@ function readTlsFiles(config: Config): TlsFiles | undefined {
     key: read(config.tlsKey, "key (SWARMD_TLS_KEY)"),
     ca: config.tlsCa === undefined ? undefined : read(config.tlsCa, "CA (SWARMD_TLS_CA)"),
   };
+}
+
+/** A PEM certificate's notAfter, in ms since the epoch. */
+function expiryOf(cert: Buffer): number {
+  return Date.parse(new X509Certificate(cert).validTo);
 }
 
 /** Each shutdown step runs even if an earlier one failed. */

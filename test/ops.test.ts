@@ -40,6 +40,7 @@ t.test("HTTP side port: /health, /ready and Prometheus /metrics with real values
   t.equal(value("swarmd_wal_bytes"), statSync(join(dir, "swarmd.db-wal")).size, "the log's size as on disk");
   t.equal(value("swarmd_wal_write_pauses"), 0);
   t.same([value("swarmd_backups"), value("swarmd_backup_newest_timestamp_seconds")], [0, 0], "no backups yet");
+  t.equal(value("swarmd_tls_certificate_expiry_timestamp_seconds"), 0, "no TLS");
   // Every metric the README names is served, under that name.
   const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
   const documented = [...(readme.match(/^Metrics: [\s\S]*?\n\n/m)?.[0] ?? "").matchAll(/`(swarmd_[a-z_]+)/g)].map((m) => m[1] as string);

@@ -1,11 +1,12 @@
 import { spawn } from "node:child_process";
-import { copyFileSync, writeFileSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import t, { type Test } from "tap";
 import { ClientError, SwarmClient } from "../src/client/index.js";
 import { LineClient } from "../scripts/line-client.js";
-import { startDaemon, tempDir } from "./helpers/daemon.js";
+import { freePort, startDaemon, tempDir } from "./helpers/daemon.js";
 import { spawnDaemon, spawnListening, waitForLog } from "./helpers/spawn.js";
 import { makeCerts } from "./helpers/tls.js";
 
@@ -73,18 +74,27 @@ function tlsPing(t: Test, port: number, ca: Buffer, socket?: TLSSocket): Promise
 }
 
 t.test("SIGHUP reads the TLS files again: a renewed certificate serves new connections, open ones go on", async (t) => {
-  const renewed = makeCerts(tempDir(t, "swarmd-certs-"));
+  const renewed = makeCerts(tempDir(t, "swarmd-certs-"), 30);
   const dir = tempDir(t);
   const [cert, key] = [join(dir, "server.pem"), join(dir, "server.key")];
   copyFileSync(certs.serverCert, cert);
   copyFileSync(certs.serverKey, key);
-  const d = await spawnListening(t, ["--db", join(dir, "s.db"), "--tls-cert", cert, "--tls-key", key]);
+  const httpPort = await freePort();
+  const d = await spawnListening(t, ["--db", join(dir, "s.db"), "--tls-cert", cert, "--tls-key", key, "--http-port", String(httpPort)]);
+  const expiry = async (): Promise<number> => {
+    const body = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    return Number(/^swarmd_tls_certificate_expiry_timestamp_seconds (\S+)$/m.exec(body)?.[1]);
+  };
+  const notAfter = (file: string): number => Date.parse(new X509Certificate(readFileSync(file)).validTo) / 1000;
+  t.equal(await expiry(), notAfter(certs.serverCert), "/metrics says when the certificate expires");
   const open = await tlsPing(t, d.port, certs.read(certs.caCert));
 
   copyFileSync(renewed.serverCert, cert);
   copyFileSync(renewed.serverKey, key);
   d.proc.kill("SIGHUP");
-  t.match((await waitForLog(d, (l) => l.msg === "TLS certificate reloaded (SIGHUP)")).validTo, /GMT$/, "the log says until when it is valid");
+  const reloaded = await waitForLog(d, (l) => l.msg === "TLS certificate reloaded (SIGHUP)");
+  t.equal(Date.parse(reloaded.validTo) / 1000, notAfter(renewed.serverCert), "the log says until when it is valid");
+  t.equal(await expiry(), notAfter(renewed.serverCert), "and so does /metrics");
   t.ok(await tlsPing(t, d.port, renewed.read(renewed.caCert)), "new connections get the renewed certificate");
   const old = await tlsPing(t, d.port, certs.read(certs.caCert)).catch((e: Error) => e);
   t.match(String(old), /certificate/, "and not the old one");

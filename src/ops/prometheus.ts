@@ -8,6 +8,8 @@ export interface MetricSources {
   memory(): Promise<{ entries: number; bytes: number; expiredAwaitingSweep: number; lastSweep: { deleted: number; longestSliceMs: number } | null }>;
   wal(): { checkpoints: number; bytes: number; writePauses: number; writePauseMs: number };
   backups(): { count: number; newest: { modifiedAt: number } | null };
+  /** When the TLS certificate served now expires (ms since the epoch); undefined without TLS. */
+  tlsCertificateExpiry(): number | undefined;
 }
 
 /**
@@ -67,6 +69,11 @@ export function buildRegistry(sources: MetricSources, series: readonly Collected
     "swarmd_backup_newest_timestamp_seconds",
     "When the newest backup was written (Unix time; 0: none), for alerts on backups growing old.",
     () => (backups().newest?.modifiedAt ?? 0) / 1000,
+  );
+  gauge(
+    "swarmd_tls_certificate_expiry_timestamp_seconds",
+    "When the TLS certificate served now expires (Unix time; 0: no TLS), for alerts before it does.",
+    () => (sources.tlsCertificateExpiry() ?? 0) / 1000,
   );
   return registry;
 }

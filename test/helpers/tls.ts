@@ -17,17 +17,20 @@ function openssl(dir: string, args: string[]): void {
   if (r.status !== 0) throw new Error(`openssl ${args.join(" ")} failed: ${r.stderr}`);
 }
 
-/** A throwaway CA, a server certificate for localhost/127.0.0.1 and a client certificate, made with openssl now. */
-export function makeCerts(dir: string): TestCerts {
+/**
+ * A throwaway CA, a server certificate for localhost/127.0.0.1 and a client certificate, made with openssl now and
+ * valid for `days`.
+ */
+export function makeCerts(dir: string, days = 1): TestCerts {
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  openssl(dir, ["req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=swarmd test CA"]);
+  openssl(dir, ["req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", String(days), "-subj", "/CN=swarmd test CA"]);
   for (const [name, cn, ext] of [
     ["server", "localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth"],
     ["client", "test-client", "extendedKeyUsage=clientAuth"],
   ] as const) {
     writeFileSync(join(dir, `${name}.ext`), ext + "\n");
     openssl(dir, ["req", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${cn}`]);
-    openssl(dir, ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.pem`, "-days", "1", "-extfile", `${name}.ext`]);
+    openssl(dir, ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.pem`, "-days", String(days), "-extfile", `${name}.ext`]);
   }
   const p = (f: string): string => join(dir, f);
   return {
