@@ -68,6 +68,10 @@ t.test("ping, info and tools", async (t) => {
   const info = await swarmctl("info");
   t.match(info.stdout, /^name: swarmd$/m);
   t.match(info.stdout, /^connections\.open: \d+$/m);
+  const raw = JSON.parse((await swarmctl("info", "--json")).stdout);
+  t.match(info.stdout, new RegExp(`^startedAt: ${new Date(raw.startedAt).toISOString()}$`, "m"), "times as times");
+  t.match(info.stdout, /^uptime: (\d+ ms|\d+\.\d s|\d+m \d\ds)$/m, "durations with their unit");
+  t.match(info.stdout, /^database\.bytes: \d+\.\d KiB$/m, "sizes in binary units");
   const tools = await swarmctl("tools");
   t.match(tools.stdout, /^NAME\s+HINTS\s+DESCRIPTION/);
   t.match(tools.stdout, /memory_retrieve\s+read-only,idempotent/);

@@ -13,13 +13,41 @@ export function nextPage(cursor: string | null): string {
   return cursor === null ? "" : `next page: --cursor ${cursor}\n`;
 }
 
+/**
+ * `key: value` lines, nested objects as `outer.inner`. Numbers are shown as their names say: `…At` as a UTC time,
+ * `…Ms` as a duration under the name without its unit, `bytes`/`…Bytes` as a size (--json prints the raw numbers).
+ */
 export function keyValues(obj: Record<string, unknown>, prefix = ""): string {
   let out = "";
   for (const [k, v] of Object.entries(obj)) {
     if (v !== null && typeof v === "object" && !Array.isArray(v)) out += keyValues(v as Record<string, unknown>, `${prefix}${k}.`);
-    else out += `${prefix}${k}: ${cell(v)}\n`;
+    else if (typeof v === "number" && k.endsWith("Ms")) out += `${prefix}${k.slice(0, -2)}: ${duration(v)}\n`;
+    else out += `${prefix}${k}: ${typeof v === "number" ? byName(k, v) : cell(v)}\n`;
   }
   return out;
+}
+
+function byName(key: string, n: number): string {
+  if (key.endsWith("At") && n > 0) return new Date(n).toISOString();
+  if (key === "bytes" || key.endsWith("Bytes")) return size(n);
+  return cell(n);
+}
+
+function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.floor(ms / 1000);
+  const [d, h, m] = [Math.floor(s / 86_400), Math.floor((s % 86_400) / 3600), Math.floor((s % 3600) / 60)];
+  const two = (x: number): string => String(x).padStart(2, "0");
+  return d > 0 ? `${d}d ${two(h)}h ${two(m)}m` : h > 0 ? `${h}h ${two(m)}m ${two(s % 60)}s` : `${m}m ${two(s % 60)}s`;
+}
+
+function size(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  let x = bytes;
+  for (; x >= 1024 && i < units.length - 1; i++) x /= 1024;
+  return i === 0 ? `${bytes} B` : `${x.toFixed(1)} ${units[i]}`;
 }
 
 function cell(v: unknown): string {
