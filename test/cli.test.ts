@@ -117,6 +117,8 @@ t.test("the daily work: swarms, agents, tasks that run, memory", async (t) => {
   const results = JSON.parse((await swarmctl("task", "results", taskId, "--json")).stdout);
   t.equal(results.taskId, taskId);
   const stuck = (await swarmctl("task", "run", "never runs", "--swarm", swarmId, "--caps", "nobody")).stdout.split(" ")[0] as string;
+  t.match((await swarmctl("task", "status", stuck)).stdout, /\nstatus: pending\n[\s\S]*\nduration: -\n[\s\S]*\nassignments: none\n$/);
+  t.match((await swarmctl("task", "status", taskId)).stdout, /\nASSIGNMENTID\s+AGENTID\s+ATTEMPT\s+STATUS\s+PROGRESS\n\S+\s+agent_\S+\s+1\s+completed/);
   const listed = await swarmctl("task", "list", "--swarm", swarmId);
   t.match(listed.stdout, /^TASKID\s+STATUS\s+PRIORITY\s+ATTEMPTS\s+PROGRESS\s+DESCRIPTION\n/);
   t.match(listed.stdout, new RegExp(`^${stuck}\\s+pending\\s+medium\\s+0\\s+0%\\s+never runs$`, "m"), "newest first");

@@ -21,14 +21,14 @@ export function keyValues(obj: Record<string, unknown>, prefix = ""): string {
   let out = "";
   for (const [k, v] of Object.entries(obj)) {
     if (v !== null && typeof v === "object" && !Array.isArray(v)) out += keyValues(v as Record<string, unknown>, `${prefix}${k}.`);
-    else if (typeof v === "number" && k.endsWith("Ms")) out += `${prefix}${k.slice(0, -2)}: ${duration(v)}\n`;
-    else out += `${prefix}${k}: ${typeof v === "number" ? byName(k, v) : cell(v)}\n`;
+    else out += `${prefix}${k.endsWith("Ms") ? k.slice(0, -2) : k}: ${typeof v === "number" ? byName(k, v) : cell(v)}\n`;
   }
   return out;
 }
 
 function byName(key: string, n: number): string {
   if (key.endsWith("At") && n > 0) return new Date(n).toISOString();
+  if (key.endsWith("Ms")) return duration(n);
   if (key === "bytes" || key.endsWith("Bytes")) return size(n);
   return cell(n);
 }

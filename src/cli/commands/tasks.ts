@@ -60,7 +60,8 @@ export const tasks: readonly Command[] = [
       const v = await ctx.client.taskStatus({ taskId: need(ctx, 0, "taskId") });
       ctx.print(v, () => {
         const { assignments, result, error, ...rest } = v;
-        return keyValues({ ...rest, result, error }) + "\n" + table(assignments ?? [], ["assignmentId", "agentId", "attempt", "status", "progress"]);
+        const list = assignments?.length ? `\n${table(assignments, ["assignmentId", "agentId", "attempt", "status", "progress"])}` : "assignments: none\n";
+        return keyValues({ ...rest, result, error }) + list;
       });
       return 0;
     },
