@@ -181,7 +181,10 @@ export class Daemon {
       if (unprotectedRefusal(config, tokens.length) !== undefined) {
         throw new Error(`no token would be left, and protected mode refuses that on ${config.bind} (see SWARMD_PROTECTED)`);
       }
-      log.info(this.authenticator.replace(tokens), "access tokens reloaded (SIGHUP)");
+      const wasOn = this.authenticator.enabled;
+      const change = this.authenticator.replace(tokens);
+      if (wasOn && !this.authenticator.enabled) log.warn(change, "access tokens reloaded (SIGHUP): none left, so authentication is off");
+      else log.info(change, "access tokens reloaded (SIGHUP)");
     } catch (err) {
       log.error(`access tokens not reloaded, the previous ones stay: ${(err as Error).message}`);
     }
@@ -193,9 +196,10 @@ export class Daemon {
     try {
       const files = readTlsFiles(config);
       if (files === undefined) return;
+      const expiresAt = expiryOf(files.cert);
       tcp.replaceTls(files);
-      this.tlsExpiresAt = expiryOf(files.cert);
-      log.info({ validTo: new Date(this.tlsExpiresAt).toISOString() }, "TLS certificate reloaded (SIGHUP)");
+      this.tlsExpiresAt = expiresAt;
+      log.info({ validTo: new Date(expiresAt).toISOString() }, "TLS certificate reloaded (SIGHUP)");
     } catch (err) {
       log.error(`TLS certificate not reloaded, the previous one stays: ${(err as Error).message}`);
     }

@@ -176,4 +176,19 @@ t.test("SIGHUP: protected mode keeps the tokens of a daemon beyond loopback rath
   t.teardown(() => c.close());
   t.equal((await c.request("authenticate", { token: "only-secret-1" })).result.principal, "ops");
   t.equal((await c.call("server_info")).error, undefined);
+
+  // On loopback a file without tokens is allowed, as at start: authentication is off, and the log says so loudly.
+  const local = await spawnListening(t, ["--db", join(dir, "l.db")], { SWARMD_AUTH_TOKENS_FILE: file });
+  const anonymous = await LineClient.connect(local.port);
+  t.teardown(() => anonymous.close());
+  t.equal((await anonymous.call("server_info")).error, undefined, "a file without tokens at start: authentication is off");
+  writeFileSync(file, "ops:admin:only-secret-1\n");
+  local.proc.kill("SIGHUP");
+  await waitForLog(local, (l) => l.msg === "access tokens reloaded (SIGHUP)");
+  t.equal((await anonymous.call("server_info")).error.data.reason, "unauthenticated", "a token added turns it on");
+  writeFileSync(file, "");
+  local.proc.kill("SIGHUP");
+  const off = await waitForLog(local, (l) => /none left/.test(l.msg));
+  t.same([off.level, off.msg], [40, "access tokens reloaded (SIGHUP): none left, so authentication is off"]);
+  t.equal((await anonymous.call("server_info")).error, undefined, "every connection is trusted again");
 });
