@@ -96,6 +96,11 @@ export class Daemon {
           backupDir,
           connections: () => ({ open: rpc.connectionsOpen, total: rpc.connectionsTotal }),
           requestsServed: () => rpc.requestsServed,
+          security: () => ({
+            authentication: authenticator.enabled,
+            tls: config.stdio ? "off" : tlsMode(config),
+            tlsCertificateExpiresAt: this.tlsExpiresAt ?? null,
+          }),
         },
         memory: managers.memory,
         domain: { ...managers, limits: { maxAgents: config.maxAgents, agentTimeoutMs: config.agentTimeoutMs } },
@@ -152,7 +157,7 @@ export class Daemon {
         port: this.address.port,
         db: store.path,
         version: VERSION,
-        tls: tls === undefined ? false : tls.ca === undefined ? "server" : "mutual",
+        tls: tlsMode(config),
         auth: authenticator.enabled ? `${authenticator.tokens} tokens` : "off",
         http: this.httpAddress?.port ?? "off",
       },
@@ -238,6 +243,11 @@ function readTlsFiles(config: Config): TlsFiles | undefined {
     key: read(config.tlsKey, "key (SWARMD_TLS_KEY)"),
     ca: config.tlsCa === undefined ? undefined : read(config.tlsCa, "CA (SWARMD_TLS_CA)"),
   };
+}
+
+/** How TCP is served: in the clear, over TLS, or over TLS requiring client certificates. */
+function tlsMode(config: Config): "off" | "server" | "mutual" {
+  return config.tlsCert === undefined ? "off" : config.tlsCa === undefined ? "server" : "mutual";
 }
 
 /** A PEM certificate's notAfter, in ms since the epoch. */

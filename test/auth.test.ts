@@ -41,6 +41,7 @@ t.test("authenticate {token}: a wrong token is refused, a right one lets the con
   t.ok(Date.now() - started >= 90, "a wrong token is answered late");
   const ok = (await c.request("authenticate", { token: "wr1te-secret-value" })).result;
   t.same(ok, { authenticated: true, principal: "ci", scope: "write" });
+  t.same((await c.call("server_info")).result.structuredContent.security, { authentication: true, tls: "off", tlsCertificateExpiresAt: null });
   t.equal((await c.call("swarm_init", {})).result.status, "active");
   const line = logs.find((l) => l.msg === "authenticated" && l.principal === "ci");
   t.ok(line, "the log names the principal");

@@ -22,7 +22,10 @@ t.test("TLS: the same protocol, for clients that trust the daemon's CA", async (
   const { port, logs } = await startDaemon(t, { SWARMD_TLS_CERT: certs.serverCert, SWARMD_TLS_KEY: certs.serverKey });
   t.equal(logs.find((l) => l.msg === "swarmd listening")?.tls, "server");
   const c = client(t, { port, tls: { ca: certs.read(certs.caCert) } });
-  t.equal((await c.serverInfo()).name, "swarmd");
+  const info = await c.serverInfo();
+  t.equal(info.name, "swarmd");
+  const notAfter = Date.parse(new X509Certificate(certs.read(certs.serverCert)).validTo);
+  t.same(info.security, { authentication: false, tls: "server", tlsCertificateExpiresAt: notAfter }, "server_info says how it is served");
   const s = await c.swarmInit({ initialAgents: [{ type: "coder" }] });
   t.equal((await c.agentList({ swarmId: s.swarmId })).count, 1);
   const untrusting = client(t, { port, tls: true });

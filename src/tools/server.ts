@@ -1,5 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
+import type { ToolPayload } from "../protocol/contract.js";
 import { rpcError } from "../protocol/errors.js";
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from "../protocol/mcp.js";
 import { serverBackup, serverInfo } from "../protocol/tools/index.js";
@@ -18,6 +19,7 @@ export interface ServerFacts {
   readonly backupDir: string;
   connections(): { open: number; total: number };
   requestsServed(): number;
+  security(): ToolPayload<typeof serverInfo>["security"];
 }
 
 export function serverTools(facts: ServerFacts): ToolBinding[] {
@@ -41,6 +43,7 @@ export function serverTools(facts: ServerFacts): ToolBinding[] {
         checkpoints: { ...facts.store.checkpointer.stats },
       },
       backups: { dir: facts.backupDir, ...listBackups(facts.backupDir) },
+      security: facts.security(),
     })),
     bind(serverBackup, (args, ctx) => backup(facts, args.name ?? freeBackupName(facts.backupDir, new Date()), args.overwrite, ctx)),
   ];

@@ -57,6 +57,17 @@ export const serverInfo = defineTool({
           .describe("The most recently written backup; null when there is none."),
       })
       .describe("Backups, read from the backup directory at call time."),
+    security: z
+      .object({
+        authentication: z.boolean().describe("Whether connections must authenticate with a token (tokens are configured)."),
+        tls: z.enum(["off", "server", "mutual"]).describe("TCP served in the clear, over TLS, or over TLS with client certificates required."),
+        tlsCertificateExpiresAt: z
+          .number()
+          .int()
+          .nullable()
+          .describe("When the certificate served now expires, in ms since the Unix epoch (it is read again on SIGHUP); null without TLS."),
+      })
+      .describe("Authentication and TLS as they are now."),
   }),
 });
 
