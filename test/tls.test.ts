@@ -37,13 +37,16 @@ t.test("TLS: the same protocol, for clients that trust the daemon's CA", async (
   await plain.waitForEnd(3000).catch(() => plain.close());
   t.notOk(plain.messages.some((m) => m.id === 1), "plain TCP gets no protocol answer");
   t.equal((await c.ping(), "still serving"), "still serving", "a failed handshake does not stop the daemon");
-  const cli = await new Promise<{ code: number | null; out: string }>((resolve) => {
+  const cli = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
     const child = spawn(process.execPath, [new URL("../dist/src/cli/swarmctl.js", import.meta.url).pathname, "--port", String(port), "--tls-ca", certs.caCert, "ping"]);
     let out = "";
+    let err = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.on("close", (code) => resolve({ code, out }));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+    child.on("close", (code) => resolve({ code, out, err }));
   });
   t.same([cli.code, cli.out.startsWith("PONG")], [0, true], "swarmctl --tls-ca");
+  t.equal(cli.err, "", "to an address: no SNI, so no warning on stderr");
 });
 
 t.test("mutual TLS: with SWARMD_TLS_CA only clients holding a certificate from that CA connect", async (t) => {

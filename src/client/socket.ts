@@ -1,4 +1,4 @@
-import { connect, type Socket } from "node:net";
+import { connect, isIP, type Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
 import { ClientError } from "./errors.js";
 import type { ResolvedClientOptions } from "./options.js";
@@ -7,8 +7,10 @@ import type { ResolvedClientOptions } from "./options.js";
 export function openSocket(options: Pick<ResolvedClientOptions, "host" | "port" | "tls" | "connectTimeoutMs">): Promise<Socket> {
   const tls = options.tls === true ? {} : options.tls === false ? undefined : options.tls;
   return new Promise<Socket>((resolve, reject) => {
+    // SNI carries host names only (RFC 6066): for an address, the certificate is checked against the address itself.
+    const servername = tls?.servername ?? (isIP(options.host) ? undefined : options.host);
     const s = tls
-      ? connectTls({ host: options.host, port: options.port, servername: tls.servername ?? options.host, ...tls })
+      ? connectTls({ ...tls, host: options.host, port: options.port, ...(servername === undefined ? {} : { servername }) })
       : connect({ host: options.host, port: options.port, noDelay: true });
     const timer = setTimeout(() => {
       s.destroy();
