@@ -106,6 +106,24 @@ t.test("the client and swarmctl send their token", async (t) => {
   t.same([cli.code, /^name: swarmd$/m.test(cli.out)], [0, true]);
 });
 
+t.test("a wrong token is the daemon's answer at once, not a connection retried until it times out", async (t) => {
+  const wrong = new SwarmClient({ port, token: "not-the-secret", poolMin: 0, acquireTimeoutMs: 10_000 });
+  t.teardown(() => wrong.close());
+  const started = Date.now();
+  const err = await wrong.serverInfo().catch((e: unknown) => e);
+  t.ok(err instanceof RpcError && err.data?.reason === "unauthenticated", `the refusal itself: ${String(err)}`);
+  t.ok(Date.now() - started < 2000, `in ${Date.now() - started} ms, well within the 10 s acquire timeout`);
+  const cli = await new Promise<{ code: number | null; err: string }>((resolve) => {
+    const child = spawn(process.execPath, [new URL("../dist/src/cli/swarmctl.js", import.meta.url).pathname, "--port", String(port), "info"], {
+      env: { PATH: process.env.PATH ?? "", SWARMD_TOKEN: "not-the-secret" },
+    });
+    let err = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+    child.on("close", (code) => resolve({ code, err }));
+  });
+  t.same([cli.code, cli.err], [1, "swarmctl: Invalid token. (SERVER_ERROR -32000, unauthenticated)\n"], "swarmctl: exit 1, the server refused");
+});
+
 t.test("protected mode: no tokens beyond loopback refuses to start, naming both fixes", async (t) => {
   const refused = spawnDaemon(t, ["--bind", "0.0.0.0", "--port", "0", "--db", join(tempDir(t), "p.db")]);
   t.equal(await refused.exited, 2);

@@ -78,6 +78,8 @@ export class ClientConnection {
       conn.notify("notifications/initialized", {});
     } catch (err) {
       conn.destroy(err instanceof ClientError ? err : new ClientError("CONNECT_FAILED", String(err)));
+      // A refused token is the server's answer, not a failure to connect: the caller gets it as it is.
+      if (isRefusal(err)) throw err;
       throw err instanceof RpcError ? new ClientError("CONNECT_FAILED", `initialize failed: ${err.message}`, { cause: err }) : err;
     }
     conn.startKeepalive();
@@ -237,4 +239,9 @@ export class ClientConnection {
       else this.belowWaiters.push(w);
     }
   }
+}
+
+/** The daemon refused the connection's token: no retry can change that until the token does. */
+export function isRefusal(err: unknown): err is RpcError {
+  return err instanceof RpcError && (err.data as { reason?: unknown } | undefined)?.reason === "unauthenticated";
 }

@@ -1,6 +1,6 @@
 import genericPool, { type Factory, type Options, type Pool } from "generic-pool";
-import pRetry from "p-retry";
-import { ClientConnection, type NotificationHandler } from "./connection.js";
+import pRetry, { AbortError } from "p-retry";
+import { ClientConnection, isRefusal, type NotificationHandler } from "./connection.js";
 import { ClientError } from "./errors.js";
 import type { ResolvedClientOptions } from "./options.js";
 
@@ -42,6 +42,8 @@ export class ConnectionPool {
   private readonly pool: Pool<ClientConnection>;
   private lastCreateError: Error | undefined;
   private failures = 0;
+  /** Callers waiting for a connection, told when the daemon refuses the token (see use). */
+  private readonly refusalWaiters = new Set<(err: Error) => void>();
 
   constructor(
     private readonly options: ResolvedClientOptions,
@@ -73,6 +75,7 @@ export class ConnectionPool {
     );
     this.pool.on("factoryCreateError", (err) => {
       this.lastCreateError = err instanceof Error ? err : new Error(String(err));
+      if (isRefusal(err)) for (const refuse of this.refusalWaiters) refuse(err);
     });
   }
 
@@ -85,14 +88,26 @@ export class ConnectionPool {
   async use<T>(send: (conn: ClientConnection) => Promise<T>): Promise<T> {
     const started = Date.now();
     let conn: ClientConnection;
+    // generic-pool retries a failed create until the acquire times out; a refused token will not become right by
+    // then, so the caller gets the daemon's refusal at once. The abandoned acquire returns what it may still get.
+    const acquiring = this.pool.acquire();
+    let refuse: (err: Error) => void = () => {};
+    const refused = new Promise<never>((_, reject) => (refuse = reject));
+    this.refusalWaiters.add(refuse);
     try {
-      conn = await this.pool.acquire();
+      conn = await Promise.race([acquiring, refused]);
     } catch (err) {
+      if (isRefusal(err)) {
+        acquiring.then((c) => this.pool.release(c), () => {});
+        throw err;
+      }
       const cause = this.lastCreateError;
       if (cause !== undefined && this.failures > 0) {
         throw new ClientError("CONNECT_FAILED", `No connection within ${Date.now() - started} ms: ${cause.message}`, { cause });
       }
       throw new ClientError("POOL_TIMEOUT", `No pooled connection became free within ${this.options.acquireTimeoutMs} ms.`, { cause: err });
+    } finally {
+      this.refusalWaiters.delete(refuse);
     }
     const reply = send(conn);
     this.lend(conn);
@@ -122,7 +137,11 @@ export class ConnectionPool {
   private async create(onNotification: NotificationHandler): Promise<ClientConnection> {
     if (this.failures > 0) await sleep(Math.min(2 ** this.failures * 50, 2000) + Math.random() * 50);
     try {
-      const conn = await pRetry(() => ClientConnection.open(this.options, onNotification), {
+      const open = (): Promise<ClientConnection> =>
+        ClientConnection.open(this.options, onNotification).catch((err: unknown) => {
+          throw isRefusal(err) ? new AbortError(err) : err;
+        });
+      const conn = await pRetry(open, {
         retries: this.options.retryAttempts,
         minTimeout: this.options.retryDelayMs,
         factor: 2,
