@@ -10,6 +10,20 @@ import { spawnDaemon, spawnListening, waitForLog } from "./helpers/spawn.js";
 const TOKENS = "ops:admin:adm1n-secret-value,ci:write:wr1te-secret-value,viewer:read:r3ad-secret-value";
 const { port, logs } = await startDaemon(t, { SWARMD_AUTH_TOKENS: TOKENS });
 
+/** `swarmctl info` with SWARMD_TOKEN set to `token`. */
+function swarmctlInfo(token: string): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [new URL("../dist/src/cli/swarmctl.js", import.meta.url).pathname, "--port", String(port), "info"], {
+      env: { PATH: process.env.PATH ?? "", SWARMD_TOKEN: token },
+    });
+    let out = "";
+    let err = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+    child.on("close", (code) => resolve({ code, out, err }));
+  });
+}
+
 async function connect(t: Test): Promise<LineClient> {
   const c = await LineClient.connect(port);
   t.teardown(() => c.close());
@@ -95,14 +109,7 @@ t.test("the client and swarmctl send their token", async (t) => {
   t.teardown(() => anonymous.close());
   const err = await anonymous.serverInfo().catch((e: unknown) => e);
   t.ok(err instanceof RpcError && err.data?.reason === "unauthenticated");
-  const cli = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const child = spawn(process.execPath, [new URL("../dist/src/cli/swarmctl.js", import.meta.url).pathname, "--port", String(port), "info"], {
-      env: { PATH: process.env.PATH ?? "", SWARMD_TOKEN: "r3ad-secret-value" },
-    });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.on("close", (code) => resolve({ code, out }));
-  });
+  const cli = await swarmctlInfo("r3ad-secret-value");
   t.same([cli.code, /^name: swarmd$/m.test(cli.out)], [0, true]);
 });
 
@@ -113,14 +120,7 @@ t.test("a wrong token is the daemon's answer at once, not a connection retried u
   const err = await wrong.serverInfo().catch((e: unknown) => e);
   t.ok(err instanceof RpcError && err.data?.reason === "unauthenticated", `the refusal itself: ${String(err)}`);
   t.ok(Date.now() - started < 2000, `in ${Date.now() - started} ms, well within the 10 s acquire timeout`);
-  const cli = await new Promise<{ code: number | null; err: string }>((resolve) => {
-    const child = spawn(process.execPath, [new URL("../dist/src/cli/swarmctl.js", import.meta.url).pathname, "--port", String(port), "info"], {
-      env: { PATH: process.env.PATH ?? "", SWARMD_TOKEN: "not-the-secret" },
-    });
-    let err = "";
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
-    child.on("close", (code) => resolve({ code, err }));
-  });
+  const cli = await swarmctlInfo("not-the-secret");
   t.same([cli.code, cli.err], [1, "swarmctl: Invalid token. (SERVER_ERROR -32000, unauthenticated)\n"], "swarmctl: exit 1, the server refused");
 });
 
