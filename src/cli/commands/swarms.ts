@@ -29,7 +29,8 @@ export const swarms: readonly Command[] = [
     usage: "swarm status [swarmId]",
     summary: "A swarm's counts, metrics and agents",
     async run(ctx) {
-      const s = await ctx.client.swarmStatus(ctx.args[0] ? { swarmId: ctx.args[0] } : {});
+      // Full agent records, so the table's columns (workload) are filled as in agent list.
+      const s = await ctx.client.swarmStatus({ ...(ctx.args[0] ? { swarmId: ctx.args[0] } : {}), verbose: true });
       ctx.print(s, () => {
         const { agents, counts, metrics, ...rest } = s;
         const head = Object.fromEntries(Object.entries(rest).filter(([k]) => ["swarmId", "name", "topology", "status", "maxAgents", "agentCount", "activeAgents", "taskCount"].includes(k)));
