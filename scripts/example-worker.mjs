@@ -2,13 +2,17 @@
 // A swarmd worker to copy: it works for one agent, executing the tasks the daemon assigns to it.
 //
 //   node scripts/example-worker.mjs --agent <agentId> [--host 127.0.0.1] [--port 9500] [--shell] [--pull] (--help: all)
+//   SWARMD_TOKEN=<secret> node scripts/example-worker.mjs --agent <agentId> --tls-ca ca.pem   (a protected daemon)
 //
 // By default each task is answered with {echo: <description>}. With --shell the description runs as `sh -c` and the
 // result is {exitCode, stdout, stderr} (a non-zero exit reports task_fail); a line "##progress 0.5 <message>" on
 // stdout is reported with task_progress. While a task runs, a heartbeat keeps its lease alive. If the daemon goes
-// away the worker reconnects with backoff and attaches again. Plain Node, no dependencies.
+// away the worker reconnects with backoff and attaches again; if it refuses the token, the worker exits 1.
+// Plain Node, no dependencies.
 import { spawn } from "node:child_process";
-import { connect } from "node:net";
+import { readFileSync } from "node:fs";
+import { connect, isIP } from "node:net";
+import { connect as connectTls } from "node:tls";
 import { parseArgs } from "node:util";
 
 const USAGE = `usage: example-worker.mjs --agent <agentId> [options]
@@ -16,6 +20,9 @@ const USAGE = `usage: example-worker.mjs --agent <agentId> [options]
   --agent <id>       the agent to work for (agent_spawn or swarm_init names it)
   --host <address>   daemon address (MCP_HOST, default 127.0.0.1)
   --port <port>      daemon port (MCP_TCP_PORT, default 9500)
+  --token <secret>   access token, write scope, for a daemon with tokens (SWARMD_TOKEN)
+  --tls              connect with TLS (the system's trusted CAs)
+  --tls-ca <file>    trust this CA (PEM); implies --tls
   --shell            run each task's description with sh -c; the result is {exitCode, stdout, stderr}
   --pull             long-poll task_claim instead of receiving pushed assignments
   --heartbeat <s>    seconds between progress reports while a task runs (default 5)
@@ -32,6 +39,9 @@ try {
       agent: { type: "string" },
       host: { type: "string", default: process.env.MCP_HOST ?? "127.0.0.1" },
       port: { type: "string", default: process.env.MCP_TCP_PORT ?? "9500" },
+      token: { type: "string", default: process.env.SWARMD_TOKEN },
+      tls: { type: "boolean", default: false },
+      "tls-ca": { type: "string" },
       shell: { type: "boolean", default: false },
       pull: { type: "boolean", default: false },
       heartbeat: { type: "string", default: "5" },
@@ -48,10 +58,26 @@ if (opt.help) {
 if (!opt.agent) usageError("--agent is required");
 if (!/^\d+$/.test(opt.port) || Number(opt.port) < 1 || Number(opt.port) > 65535) usageError(`--port must be a TCP port, not ${JSON.stringify(opt.port)}`);
 if (!(Number(opt.heartbeat) > 0)) usageError(`--heartbeat must be a positive number of seconds, not ${JSON.stringify(opt.heartbeat)}`);
+let ca;
+try {
+  ca = opt["tls-ca"] === undefined ? undefined : readFileSync(opt["tls-ca"]);
+} catch (err) {
+  usageError(`cannot read --tls-ca: ${err.message}`);
+}
 const log = (text) => process.stderr.write(`[worker ${opt.agent}] ${text}\n`);
 
+/** TCP, or TLS checked against --tls-ca or the system's CAs (SNI only for host names, not addresses). */
+function open() {
+  const port = Number(opt.port);
+  if (!opt.tls && ca === undefined) return { socket: connect(port, opt.host), ready: "connect" };
+  const sni = isIP(opt.host) ? {} : { servername: opt.host };
+  return { socket: connectTls({ host: opt.host, port, ca, ...sni }), ready: "secureConnect" };
+}
+
+let lastSocketError;
+
 function session(attempt) {
-  const socket = connect(Number(opt.port), opt.host);
+  const { socket, ready } = open();
   const pending = new Map();
   let nextId = 1;
   let buffer = "";
@@ -79,17 +105,24 @@ function session(attempt) {
     }
   }
 
-  socket.on("connect", async () => {
+  socket.on(ready, async () => {
     try {
-      await call("initialize", { protocolVersion: "2025-06-18", clientInfo: { name: "example-worker", version: "1" }, capabilities: {} });
+      const _meta = opt.token === undefined ? undefined : { "swarmd/token": opt.token };
+      await call("initialize", { protocolVersion: "2025-06-18", clientInfo: { name: "example-worker", version: "1" }, capabilities: {}, _meta });
       await tool("agent_attach", { agentId: opt.agent, takeover: true, delivery: opt.pull ? "pull" : "push" });
       attempt = 0;
+      lastSocketError = undefined;
       log(`attached (${opt.pull ? "pull" : "push"})`);
       while (opt.pull && !socket.destroyed) {
         const { assignment } = await tool("task_claim", { agentId: opt.agent, waitMs: 30000 });
         if (assignment) await work(assignment);
       }
     } catch (err) {
+      // Reconnecting cannot make a refused token right: say so and stop.
+      if (err.data?.reason === "unauthenticated") {
+        log(`${err.message} (${opt.token === undefined ? "no token given: --token or SWARMD_TOKEN" : "check --token or SWARMD_TOKEN"})`);
+        process.exit(1);
+      }
       log(`${err.message}; reconnecting`);
       socket.destroy();
     }
@@ -103,13 +136,17 @@ function session(attempt) {
       if (message.id !== undefined && pending.has(message.id)) {
         const { resolve, reject } = pending.get(message.id);
         pending.delete(message.id);
-        if (message.error) reject(new Error(message.error.message));
+        if (message.error) reject(Object.assign(new Error(message.error.message), { data: message.error.data }));
         else resolve(message.result);
       } else if (message.method === "notifications/task/assigned") void work(message.params);
       else if (message.method === "notifications/task/cancelled") log(`assignment ${message.params.assignmentId} cancelled: ${message.params.reason}`);
     }
   });
-  socket.on("error", () => {});
+  socket.on("error", (err) => {
+    // Once per distinct cause, so a daemon that is down (or a certificate that is not trusted) is said, not repeated.
+    if (err.message !== lastSocketError) log(`${err.message}; retrying`);
+    lastSocketError = err.message;
+  });
   socket.on("close", () => {
     for (const { reject } of pending.values()) reject(new Error("connection closed"));
     const delay = Math.min(2 ** attempt * 50, 2000) + Math.random() * 50;

@@ -9,6 +9,7 @@ import { LineClient } from "../scripts/line-client.js";
 import { freePort, startDaemon, tempDir } from "./helpers/daemon.js";
 import { spawnDaemon, spawnListening, waitForLog } from "./helpers/spawn.js";
 import { makeCerts } from "./helpers/tls.js";
+import { startWorker } from "./helpers/workers.js";
 
 const certs = makeCerts(tempDir(t, "swarmd-certs-"));
 
@@ -111,4 +112,26 @@ t.test("SIGHUP reads the TLS files again: a renewed certificate serves new conne
   t.match((await waitForLog(d, (l) => /TLS certificate not reloaded/.test(l.msg))).msg, /the previous one stays/);
   t.ok(await tlsPing(t, d.port, renewed.read(renewed.caCert)), "a bad key changes nothing");
   t.equal(d.proc.exitCode, null);
+});
+
+t.test("the example worker works for a daemon with TLS and tokens; a refused token stops it with a reason", async (t) => {
+  const { port } = await startDaemon(t, { SWARMD_TLS_CERT: certs.serverCert, SWARMD_TLS_KEY: certs.serverKey, SWARMD_AUTH_TOKENS: "ops:write:worker-secret-1" });
+  const c = client(t, { port, tls: { ca: certs.read(certs.caCert) }, token: "worker-secret-1" });
+  const { agents } = await c.swarmInit({ initialAgents: [{ type: "coder" }] });
+  const agentId = agents[0]!.agentId;
+  const worker = startWorker(t, port, agentId, ["--tls-ca", certs.caCert, "--token", "worker-secret-1"]);
+  await worker.attached();
+  const task = await c.taskOrchestrate({ task: "echo over tls" });
+  const done = await c.taskWait({ taskId: task.taskId, timeoutMs: 10_000 });
+  t.same([done.status, (done.result as { stdout: string }).stdout], ["completed", "over tls\n"]);
+
+  const refused = startWorker(t, port, agentId, ["--tls-ca", certs.caCert, "--token", "wrong-secret"]);
+  t.equal(await new Promise((r) => refused.proc.on("exit", r)), 1, "exit 1 rather than reconnecting forever");
+  t.match(refused.log.join("\n"), /Invalid token\. \(check --token or SWARMD_TOKEN\)/);
+  const anonymous = startWorker(t, port, agentId, ["--tls-ca", certs.caCert]);
+  t.equal(await new Promise((r) => anonymous.proc.on("exit", r)), 1);
+  t.match(anonymous.log.join("\n"), /Not authenticated.*\(no token given: --token or SWARMD_TOKEN\)/);
+  const untrusting = startWorker(t, port, agentId, ["--tls", "--token", "worker-secret-1"]);
+  await new Promise((r) => setTimeout(r, 1500));
+  t.equal(untrusting.log.filter((l) => /certificate/.test(l)).length, 1, `an untrusted certificate is said once: ${untrusting.log.join(" | ")}`);
 });
