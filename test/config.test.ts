@@ -62,6 +62,7 @@ t.test("--help lists every setting with its flag, variable and default", async (
     t.match(help, s.env);
     t.match(help, s.shownDefault);
   }
+  t.match(help, /^  SIGHUP +reopen the log file; read the tokens file and the TLS files again/m, "and what the signals do");
 });
 
 t.test("the README's configuration table lists every setting", async (t) => {

@@ -122,6 +122,10 @@ ${table}
   -h, --help      Show this help and exit
   -V, --version   Print the version and exit
 
+Signals:
+  SIGTERM, SIGINT  let requests in flight finish (--shutdown-grace), close the database, exit 0
+  SIGHUP           reopen the log file; read the tokens file and the TLS files again (open connections stay)
+
 Probe a running daemon:
   echo '{"jsonrpc":"2.0","id":1,"method":"ping","params":{}}' | nc 127.0.0.1 9500
 `;
