@@ -124,7 +124,8 @@ ${table}
 
 Signals:
   SIGTERM, SIGINT  let requests in flight finish (--shutdown-grace), close the database, exit 0
-  SIGHUP           reopen the log file; read the tokens file and the TLS files again (open connections stay)
+  SIGHUP           reopen the log file; read the tokens file and the TLS files again (open connections stay);
+                   with none of them configured, SIGHUP ends the process as it does any program
 
 Probe a running daemon:
   echo '{"jsonrpc":"2.0","id":1,"method":"ping","params":{}}' | nc 127.0.0.1 9500
