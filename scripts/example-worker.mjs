@@ -7,7 +7,8 @@
 // By default each task is answered with {echo: <description>}. With --shell the description runs as `sh -c` and the
 // result is {exitCode, stdout, stderr} (a non-zero exit reports task_fail); a line "##progress 0.5 <message>" on
 // stdout is reported with task_progress. While a task runs, a heartbeat keeps its lease alive. If the daemon goes
-// away the worker reconnects with backoff and attaches again; if it refuses the token, the worker exits 1.
+// away the worker reconnects with backoff and attaches again; if it refuses the token (at once, or after its tokens
+// changed), the worker exits 1.
 // Plain Node, no dependencies.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -118,11 +119,6 @@ function session(attempt) {
         if (assignment) await work(assignment);
       }
     } catch (err) {
-      // Reconnecting cannot make a refused token right: say so and stop.
-      if (err.data?.reason === "unauthenticated") {
-        log(`${err.message} (${opt.token === undefined ? "no token given: --token or SWARMD_TOKEN" : "check --token or SWARMD_TOKEN"})`);
-        process.exit(1);
-      }
       log(`${err.message}; reconnecting`);
       socket.destroy();
     }
@@ -136,7 +132,12 @@ function session(attempt) {
       if (message.id !== undefined && pending.has(message.id)) {
         const { resolve, reject } = pending.get(message.id);
         pending.delete(message.id);
-        if (message.error) reject(Object.assign(new Error(message.error.message), { data: message.error.data }));
+        // Reconnecting cannot make a refused token right (at attach, or after the daemon's tokens changed): stop.
+        if (message.error?.data?.reason === "unauthenticated") {
+          log(`${message.error.message} (${opt.token === undefined ? "no token given: --token or SWARMD_TOKEN" : "check --token or SWARMD_TOKEN"})`);
+          process.exit(1);
+        }
+        if (message.error) reject(new Error(message.error.message));
         else resolve(message.result);
       } else if (message.method === "notifications/task/assigned") void work(message.params);
       else if (message.method === "notifications/task/cancelled") log(`assignment ${message.params.assignmentId} cancelled: ${message.params.reason}`);

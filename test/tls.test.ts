@@ -115,7 +115,9 @@ t.test("SIGHUP reads the TLS files again: a renewed certificate serves new conne
 });
 
 t.test("the example worker works for a daemon with TLS and tokens; a refused token stops it with a reason", async (t) => {
-  const { port } = await startDaemon(t, { SWARMD_TLS_CERT: certs.serverCert, SWARMD_TLS_KEY: certs.serverKey, SWARMD_AUTH_TOKENS: "ops:write:worker-secret-1" });
+  const tokens = join(tempDir(t), "tokens");
+  writeFileSync(tokens, "ops:write:worker-secret-1\nadmin:admin:admin-secret-1\n");
+  const { port, daemon } = await startDaemon(t, { SWARMD_TLS_CERT: certs.serverCert, SWARMD_TLS_KEY: certs.serverKey, SWARMD_AUTH_TOKENS_FILE: tokens });
   const c = client(t, { port, tls: { ca: certs.read(certs.caCert) }, token: "worker-secret-1" });
   const { agents } = await c.swarmInit({ initialAgents: [{ type: "coder" }] });
   const agentId = agents[0]!.agentId;
@@ -134,4 +136,12 @@ t.test("the example worker works for a daemon with TLS and tokens; a refused tok
   const untrusting = startWorker(t, port, agentId, ["--tls", "--token", "worker-secret-1"]);
   await new Promise((r) => setTimeout(r, 1500));
   t.equal(untrusting.log.filter((l) => /certificate/.test(l)).length, 1, `an untrusted certificate is said once: ${untrusting.log.join(" | ")}`);
+
+  // Its token rotated out while it works: the next report is refused, and it stops instead of failing every task.
+  writeFileSync(tokens, "admin:admin:admin-secret-1\n");
+  daemon.reload();
+  const admin = client(t, { port, tls: { ca: certs.read(certs.caCert) }, token: "admin-secret-1" });
+  await admin.taskOrchestrate({ task: "echo after rotation" });
+  t.equal(await new Promise((r) => worker.proc.on("exit", r)), 1);
+  t.match(worker.log.join("\n"), /tokens changed.*\(check --token or SWARMD_TOKEN\)/);
 });
