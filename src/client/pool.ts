@@ -88,30 +88,40 @@ export class ConnectionPool {
   async use<T>(send: (conn: ClientConnection) => Promise<T>): Promise<T> {
     const started = Date.now();
     let conn: ClientConnection;
-    // generic-pool retries a failed create until the acquire times out; a refused token will not become right by
-    // then, so the caller gets the daemon's refusal at once. The abandoned acquire returns what it may still get.
+    // With a connection free nothing is created, so nothing can be refused: the common path needs no race.
+    const free = this.pool.available > 0;
     const acquiring = this.pool.acquire();
-    let refuse: (err: Error) => void = () => {};
-    const refused = new Promise<never>((_, reject) => (refuse = reject));
-    this.refusalWaiters.add(refuse);
     try {
-      conn = await Promise.race([acquiring, refused]);
+      conn = await (free ? acquiring : this.unlessRefused(acquiring));
     } catch (err) {
-      if (isRefusal(err)) {
-        acquiring.then((c) => this.pool.release(c), () => {});
-        throw err;
-      }
+      if (isRefusal(err)) throw err;
       const cause = this.lastCreateError;
       if (cause !== undefined && this.failures > 0) {
         throw new ClientError("CONNECT_FAILED", `No connection within ${Date.now() - started} ms: ${cause.message}`, { cause });
       }
       throw new ClientError("POOL_TIMEOUT", `No pooled connection became free within ${this.options.acquireTimeoutMs} ms.`, { cause: err });
-    } finally {
-      this.refusalWaiters.delete(refuse);
     }
     const reply = send(conn);
     this.lend(conn);
     return reply;
+  }
+
+  /**
+   * generic-pool retries a failed create until the acquire times out; a refused token will not become right by then,
+   * so the caller gets the daemon's refusal at once. The abandoned acquire gives back whatever it still gets.
+   */
+  private async unlessRefused(acquiring: Promise<ClientConnection>): Promise<ClientConnection> {
+    let refuse: (err: Error) => void = () => {};
+    const refused = new Promise<never>((_, reject) => (refuse = reject));
+    this.refusalWaiters.add(refuse);
+    try {
+      return await Promise.race([acquiring, refused]);
+    } catch (err) {
+      if (isRefusal(err)) acquiring.then((c) => this.pool.release(c), () => {});
+      throw err;
+    } finally {
+      this.refusalWaiters.delete(refuse);
+    }
   }
 
   async close(): Promise<void> {
