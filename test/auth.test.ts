@@ -211,3 +211,30 @@ t.test("SIGHUP: protected mode keeps the tokens of a daemon beyond loopback rath
   t.same([off.level, off.msg], [40, "access tokens reloaded (SIGHUP): none left, so authentication is off"]);
   t.equal((await anonymous.call("server_info")).error, undefined, "every connection is trusted again");
 });
+
+t.test("the client authenticates again after SIGHUP changed its token's scope, and answers a revoked one at once", async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "tokens");
+  writeFileSync(file, "app:read:app-secret-01\n");
+  const d = await spawnListening(t, ["--db", join(dir, "c.db")], { SWARMD_AUTH_TOKENS_FILE: file });
+  const client = new SwarmClient({ port: d.port, token: "app-secret-01", poolMin: 2, poolSize: 4 });
+  t.teardown(() => client.close());
+  await Promise.all([client.swarmList({}), client.swarmList({})]);
+  const denied = await client.memoryStore({ key: "k", value: 1 }).catch((e: unknown) => e);
+  t.equal(denied instanceof RpcError && denied.data?.reason, "forbidden", "read scope may not write");
+
+  writeFileSync(file, "app:write:app-secret-01\n");
+  d.proc.kill("SIGHUP");
+  await waitForLog(d, (l) => l.msg === "access tokens reloaded (SIGHUP)");
+  const stored = await Promise.all([1, 2, 3].map((n) => client.memoryStore({ key: `k${n}`, value: n })));
+  t.same(stored.map((s) => s.version), [1, 1, 1], "each call was refused on its old connection, then sent once on a new one");
+  t.equal((await client.memoryRetrieve({ key: "k3" })).value, 3, "and done once");
+
+  writeFileSync(file, "other:admin:other-secret-01\n");
+  d.proc.kill("SIGHUP");
+  await waitForLog(d, (l) => l.msg === "access tokens reloaded (SIGHUP)" && JSON.stringify(l.added) === '["other"]');
+  const started = Date.now();
+  const revoked = await client.swarmList({}).catch((e: unknown) => e);
+  t.equal(revoked instanceof RpcError && revoked.data?.reason, "unauthenticated", `a revoked token is the daemon's answer: ${String(revoked)}`);
+  t.ok(Date.now() - started < 5_000, "at once, not after the acquire timeout");
+});

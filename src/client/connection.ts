@@ -39,6 +39,7 @@ export class ClientConnection {
   private flushScheduled = false;
   private lastActivity = Date.now();
   private closedWith: ClientError | undefined;
+  private retired = false;
   private keepalive: NodeJS.Timeout | undefined;
   private belowWaiters: Array<{ readonly n: number; readonly resolve: () => void }> = [];
 
@@ -90,8 +91,14 @@ export class ClientConnection {
     return this.pending.size;
   }
 
-  get alive(): boolean {
-    return this.closedWith === undefined;
+  /** Open and not retired: the pool may lend it. */
+  get lendable(): boolean {
+    return this.closedWith === undefined && !this.retired;
+  }
+
+  /** Lent no more (its authentication went stale); calls in flight still get their replies. */
+  retire(): void {
+    this.retired = true;
   }
 
   request(method: string, params: unknown, options: RequestOptions = {}): Promise<unknown> {

@@ -12,13 +12,13 @@ interface PooledResource {
 }
 
 /**
- * What the pool evicts on each run: connections that died on their own (keepalive, server gone) — generic-pool then
+ * What the pool evicts on each run: connections that died on their own (keepalive, server gone) or were retired — generic-pool then
  * refills its minimum at once — and connections idle for idleTimeoutMs while more than the minimum are free. (The
  * default evictor would also close the minimum's connections after their idle timeout and reopen them.)
  */
 class ConnectionEvictor {
   evict(config: { softIdleTimeoutMillis: number; min: number }, resource: PooledResource, available: number): boolean {
-    if (!resource.obj.alive) return true;
+    if (!resource.obj.lendable) return true;
     return Date.now() - resource.lastIdleTime > config.softIdleTimeoutMillis && available > config.min;
   }
 }
@@ -44,6 +44,8 @@ export class ConnectionPool {
   private failures = 0;
   /** Callers waiting for a connection, told when the daemon refuses the token (see use). */
   private readonly refusalWaiters = new Set<(err: Error) => void>();
+  /** Every connection opened and not yet destroyed, so all can be retired at once. */
+  private readonly connections = new Set<ClientConnection>();
 
   constructor(
     private readonly options: ResolvedClientOptions,
@@ -58,8 +60,9 @@ export class ConnectionPool {
           await Promise.race([conn.settled(), new Promise((resolve) => (timer = setTimeout(resolve, options.requestTimeoutMs || 30_000)))]);
           clearTimeout(timer);
           conn.destroy(new ClientError("CLIENT_CLOSED", "The pool closed this connection."));
+          this.connections.delete(conn);
         },
-        validate: async (conn) => conn.alive,
+        validate: async (conn) => conn.lendable,
       },
       {
         max: options.poolSize,
@@ -84,12 +87,31 @@ export class ConnectionPool {
     return this.pool.size;
   }
 
-  /** Runs `send` on a pooled connection; `send` must write its request synchronously and return the reply's promise. */
-  async use<T>(send: (conn: ClientConnection) => Promise<T>): Promise<T> {
+  /**
+   * Runs `send` on a pooled connection; `send` must write its request synchronously and return the reply's promise.
+   * A call refused as unauthenticated on a connection that was authenticated means the daemon's tokens changed (an
+   * operator's SIGHUP): every connection, all sharing the one token, is retired, and the call — refused before it did
+   * anything — is sent once more on a new connection, whose handshake either authenticates again (the token's scope
+   * changed) or is refused (it was revoked), which is then the answer.
+   */
+  async use<T>(send: (conn: ClientConnection) => Promise<T>, again = false): Promise<T> {
+    const conn = await this.acquire(again);
+    const reply = send(conn);
+    this.lend(conn);
+    if (again || this.options.token === undefined) return reply;
+    return reply.catch((err: unknown) => {
+      if (!isRefusal(err)) throw err;
+      if (conn.lendable) for (const c of this.connections) c.retire();
+      return this.use(send, true);
+    });
+  }
+
+  /** `afterRetiring`: the free connections may all be retired, so one may be created (and refused) after all. */
+  private async acquire(afterRetiring: boolean): Promise<ClientConnection> {
     const started = Date.now();
     let conn: ClientConnection;
     // With a connection free nothing is created, so nothing can be refused: the common path needs no race.
-    const free = this.pool.available > 0;
+    const free = this.pool.available > 0 && !afterRetiring;
     const acquiring = this.pool.acquire();
     try {
       conn = await (free ? acquiring : this.unlessRefused(acquiring));
@@ -101,9 +123,7 @@ export class ConnectionPool {
       }
       throw new ClientError("POOL_TIMEOUT", `No pooled connection became free within ${this.options.acquireTimeoutMs} ms.`, { cause: err });
     }
-    const reply = send(conn);
-    this.lend(conn);
-    return reply;
+    return conn;
   }
 
   /**
@@ -159,6 +179,7 @@ export class ConnectionPool {
       });
       this.failures = 0;
       this.lastCreateError = undefined;
+      this.connections.add(conn);
       return conn;
     } catch (err) {
       this.failures++;
