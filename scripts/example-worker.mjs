@@ -7,8 +7,8 @@
 // By default each task is answered with {echo: <description>}. With --shell the description runs as `sh -c` and the
 // result is {exitCode, stdout, stderr} (a non-zero exit reports task_fail); a line "##progress 0.5 <message>" on
 // stdout is reported with task_progress. While a task runs, a heartbeat keeps its lease alive. If the daemon goes
-// away the worker reconnects with backoff and attaches again; if it refuses the token (at once, or after its tokens
-// changed), the worker exits 1.
+// away the worker reconnects with backoff and attaches again. If the daemon's tokens change (SIGHUP) the worker
+// authenticates again; if its token is refused (at once, or after it was revoked), it exits 1.
 // Plain Node, no dependencies.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -82,10 +82,11 @@ function session(attempt) {
   const pending = new Map();
   let nextId = 1;
   let buffer = "";
-  const call = (method, params) =>
+  // `again`: sent after authenticating anew, so a second refusal is final.
+  const call = (method, params, again = false) =>
     new Promise((resolve, reject) => {
       const id = nextId++;
-      pending.set(id, { resolve, reject });
+      pending.set(id, { resolve, reject, method, params, again });
       socket.write(JSON.stringify({ jsonrpc: "2.0", id, method, params }) + "\n");
     });
   const tool = (name, args) => call("tools/call", { name, arguments: args }).then((r) => r.structuredContent);
@@ -130,9 +131,17 @@ function session(attempt) {
       const message = JSON.parse(buffer.slice(0, nl));
       buffer = buffer.slice(nl + 1);
       if (message.id !== undefined && pending.has(message.id)) {
-        const { resolve, reject } = pending.get(message.id);
+        const { resolve, reject, method, params, again } = pending.get(message.id);
         pending.delete(message.id);
-        // Reconnecting cannot make a refused token right (at attach, or after the daemon's tokens changed): stop.
+        if (message.error?.data?.reason === "unauthenticated" && opt.token !== undefined && !again) {
+          // The daemon's tokens changed (SIGHUP): this one may still be there with another scope. The refused call did
+          // nothing, so it is sent again once the connection has authenticated anew.
+          call("authenticate", { token: opt.token }, true)
+            .then(() => call(method, params, true))
+            .then(resolve, reject);
+          continue;
+        }
+        // Reconnecting cannot make a refused token right (at attach, or after it was revoked): stop.
         if (message.error?.data?.reason === "unauthenticated") {
           log(`${message.error.message} (${opt.token === undefined ? "no token given: --token or SWARMD_TOKEN" : "check --token or SWARMD_TOKEN"})`);
           process.exit(1);

@@ -137,11 +137,18 @@ t.test("the example worker works for a daemon with TLS and tokens; a refused tok
   await new Promise((r) => setTimeout(r, 1500));
   t.equal(untrusting.log.filter((l) => /certificate/.test(l)).length, 1, `an untrusted certificate is said once: ${untrusting.log.join(" | ")}`);
 
-  // Its token rotated out while it works: the next report is refused, and it stops instead of failing every task.
-  writeFileSync(tokens, "admin:admin:admin-secret-1\n");
+  // Its token's scope changed while it works: it authenticates again and goes on, on the same connection.
+  writeFileSync(tokens, "ops:admin:worker-secret-1\nadmin:admin:admin-secret-1\n");
   daemon.reload();
   const admin = client(t, { port, tls: { ca: certs.read(certs.caCert) }, token: "admin-secret-1" });
+  const rescoped = await admin.taskOrchestrate({ task: "echo after rescoping" });
+  t.equal((await admin.taskWait({ taskId: rescoped.taskId, timeoutMs: 10_000 })).status, "completed");
+  t.equal(worker.log.filter((l) => l.includes("attached")).length, 1, "without reconnecting");
+
+  // Its token revoked: the next report is refused, and it stops instead of failing every task.
+  writeFileSync(tokens, "admin:admin:admin-secret-1\n");
+  daemon.reload();
   await admin.taskOrchestrate({ task: "echo after rotation" });
   t.equal(await new Promise((r) => worker.proc.on("exit", r)), 1);
-  t.match(worker.log.join("\n"), /tokens changed.*\(check --token or SWARMD_TOKEN\)/);
+  t.match(worker.log.join("\n"), /Invalid token\..*\(check --token or SWARMD_TOKEN\)/);
 });
