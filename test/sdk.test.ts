@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { connect, type Socket } from "node:net";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -115,4 +116,39 @@ t.test("swarmctl bridge: a refused token and an absent daemon are one line on st
   const plain = await run(["--port", String(port), "--token", "br1dge-secret-value"]);
   t.same([plain.code, plain.stderr], [0, ""]);
   t.same(JSON.parse(plain.stdout), { jsonrpc: "2.0", id: 1, result: { status: "ok", timestamp: JSON.parse(plain.stdout).result.timestamp } }, "a piped request is answered, then the bridge exits");
+});
+
+t.test("swarmctl bridge after SIGHUP changed the tokens: a new scope applies at once, a revoked token ends it", async (t) => {
+  const tokens = join(tempDir(t), "tokens");
+  writeFileSync(tokens, "host:read:br1dge-secret-2\n");
+  const { port, daemon } = await startDaemon(t, { SWARMD_AUTH_TOKENS_FILE: tokens });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [SWARMCTL, "bridge", "--port", String(port), "--token", "br1dge-secret-2"],
+    env: { PATH: process.env.PATH ?? "" },
+    stderr: "pipe",
+  });
+  let stderr = "";
+  transport.stderr?.on("data", (d: Buffer) => (stderr += d));
+  const client = new Client({ name: "sdk-bridge-rotation", version: "1.0.0" });
+  const errors: Error[] = [];
+  client.onerror = (err) => errors.push(err);
+  await client.connect(transport);
+  t.teardown(() => client.close());
+  const store = () => client.callTool({ name: "memory_store", arguments: { key: "rotated", value: 1 } });
+  t.match(String(await store().catch((e: unknown) => e)), /host has read scope; memory_store changes state/);
+
+  writeFileSync(tokens, "host:write:br1dge-secret-2\n");
+  daemon.reload();
+  const [stored, listed] = await Promise.all([store(), client.callTool({ name: "memory_list", arguments: {} })]);
+  t.equal((stored.structuredContent as { version: number }).version, 1, "the refused call was sent again with the new scope, once");
+  t.ok(Array.isArray((listed.structuredContent as { entries: unknown[] }).entries), "and so was the read beside it");
+  t.same(errors, [], "the host saw none of it");
+
+  writeFileSync(tokens, "other:admin:other-secret-2\n");
+  daemon.reload();
+  const closed = new Promise<void>((resolve) => (client.onclose = resolve));
+  void store().catch(() => {});
+  await closed;
+  t.match(stderr, /swarmctl: Invalid token\./, "revoked: the bridge says why and exits");
 });
