@@ -20,6 +20,8 @@ export function nextPage(cursor: string | null): string {
 export function keyValues(obj: Record<string, unknown>, prefix = ""): string {
   let out = "";
   for (const [k, v] of Object.entries(obj)) {
+    // A payload that gives a time both in seconds and as `…Ms` (avgCompletionTime) would print one name twice.
+    if (`${k}Ms` in obj) continue;
     if (v !== null && typeof v === "object" && !Array.isArray(v)) out += keyValues(v as Record<string, unknown>, `${prefix}${k}.`);
     else out += `${prefix}${k.endsWith("Ms") ? k.slice(0, -2) : k}: ${typeof v === "number" ? byName(k, v) : cell(v)}\n`;
   }
