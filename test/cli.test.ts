@@ -17,8 +17,13 @@ function swarmctl(...args: string[]): Promise<{ code: number | null; stdout: str
 }
 
 function run(script: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runWithInput("", script, ...args);
+}
+
+function runWithInput(input: string, script: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [script, ...args], { env: { PATH: process.env.PATH ?? "" } });
+    child.stdin.end(input);
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -139,6 +144,9 @@ t.test("the daily work: swarms, agents, tasks that run, memory", async (t) => {
   t.same(JSON.parse((await swarmctl("memory", "get", "count", "--json")).stdout).value, 42, "values that parse as JSON are JSON");
   t.match((await swarmctl("memory", "search", "gree*")).stdout, /default\s+greeting\s+"hello world"/);
   await swarmctl("memory", "set", "count", "7", "--namespace", "other");
+  const piped = await runWithInput('{"from": "a file",\n "n": [1, 2]}\n', SWARMCTL, "--port", String(port), "memory", "set", "settings", "-");
+  t.same([piped.code, piped.stdout], [0, "OK (version 1)\n"], piped.stderr);
+  t.same((await swarmctl("memory", "get", "settings")).stdout, '{"from":"a file","n":[1,2]}\n', "- reads the value from standard input");
   const keys = await swarmctl("memory", "list", "co");
   t.match(keys.stdout, /^NAMESPACE\s+KEY\s+SIZE\s+VERSION\s+EXPIRES\n/);
   t.match(keys.stdout, /^default\s+count\s+2\s+1\s+-$/m);

@@ -123,6 +123,11 @@ async function main(argv: string[]): Promise<number> {
       flag: (name) => parsed.options.get(name) === true,
       json,
       print: (data, human) => process.stdout.write(json ? JSON.stringify(data) + "\n" : human()),
+      readInput: async () => {
+        let text = "";
+        for await (const chunk of process.stdin.setEncoding("utf8")) text += chunk as string;
+        return text;
+      },
     });
   } catch (err) {
     return report(err, command);

@@ -12,6 +12,8 @@ export interface CommandContext {
   readonly json: boolean;
   /** Prints `data` as JSON with --json, else the human form. */
   readonly print: (data: unknown, human: () => string) => void;
+  /** All of standard input (a value given as `-`). */
+  readonly readInput: () => Promise<string>;
 }
 
 export interface Command {

@@ -24,13 +24,15 @@ export const memory: readonly Command[] = [
   },
   {
     name: "memory set",
-    usage: "memory set <key> <value> [--ttl seconds] [--namespace ns]",
-    summary: "Store a value (JSON when it parses as JSON, else text)",
+    usage: "memory set <key> <value | -> [--ttl seconds] [--namespace ns]",
+    summary: "Store a value (JSON when it parses as JSON, else text; - reads it from standard input)",
     options: { ...nsOpt, ttl: { value: "seconds", help: "Expire after this long" } },
     async run(ctx) {
+      const key = need(ctx, 0, "key");
+      const given = need(ctx, 1, "value");
       const r = await ctx.client.memoryStore({
-        key: need(ctx, 0, "key"),
-        value: parseValue(need(ctx, 1, "value")),
+        key,
+        value: parseValue(given === "-" ? await ctx.readInput() : given),
         namespace: ctx.opt("namespace"),
         ttl: num(ctx.opt("ttl"), "--ttl"),
       });
