@@ -1,5 +1,3 @@
-import { X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
@@ -22,7 +20,8 @@ import { allTools } from "./tools/index.js";
 import { SwarmGate } from "./tools/gate.js";
 import { ToolRegistry } from "./tools/registry.js";
 import { stdioConnection } from "./transport/stdio.js";
-import { TcpTransport, type TlsFiles } from "./transport/tcp.js";
+import { TcpTransport } from "./transport/tcp.js";
+import { loadTlsFiles, type LoadedTls } from "./transport/tls-files.js";
 import { VERSION } from "./version.js";
 
 export interface DaemonOptions {
@@ -77,7 +76,9 @@ export class Daemon {
     });
     if (config.httpPort > 0 && !config.stdio) {
       this.ops = new OpsServer({ host: config.bind, port: config.httpPort }, metrics);
-      this.httpAddress = await this.ops.listen();
+      this.httpAddress = await this.ops.listen().catch((err: unknown) => {
+        throw listenFailure(err, `the HTTP port ${config.bind}:${config.httpPort}`, "--http-port or SWARMD_HTTP_PORT, or 0 to turn it off");
+      });
     }
     const storeOptions = { synchronous: config.dbSync, walLimitBytes: config.walLimitMb * MiB, lockWaitMs: config.dbLockWaitMs };
     const store = (this.store = await openStore(config.db, storeOptions, (attempt, why) => {
@@ -144,12 +145,21 @@ export class Daemon {
       log.info({ db: store.path, version: VERSION }, "swarmd serving MCP on stdio");
       return;
     }
-    const tls = readTlsFiles(config);
-    this.tlsExpiresAt = tls === undefined ? undefined : expiryOf(tls.cert);
-    const tcp = (this.tcp = new TcpTransport({ host: config.bind, port: config.port, idleTimeoutMs: config.idleTimeoutMs, tls, ...limits }, (conn) => {
-      rpc.attach(conn);
-    }));
-    this.address = await tcp.listen();
+    let tls: LoadedTls | undefined;
+    try {
+      tls = loadTls(config);
+    } catch (err) {
+      throw new StartError((err as Error).message, { cause: err });
+    }
+    this.tlsExpiresAt = tls?.expiresAt;
+    if (tls !== undefined && tls.expiresAt < Date.now()) {
+      log.warn({ validTo: new Date(tls.expiresAt).toISOString() }, "the TLS certificate has expired: clients will refuse it");
+    }
+    const tcpOptions = { host: config.bind, port: config.port, idleTimeoutMs: config.idleTimeoutMs, tls: tls?.files, ...limits };
+    const tcp = (this.tcp = new TcpTransport(tcpOptions, (conn) => rpc.attach(conn)));
+    this.address = await tcp.listen().catch((err: unknown) => {
+      throw listenFailure(err, `${config.bind}:${config.port}`, "--port or MCP_TCP_PORT");
+    });
     if (this.ops) this.ops.state = "ready";
     log.info(
       {
@@ -199,12 +209,11 @@ export class Daemon {
   private reloadTls(tcp: TcpTransport): void {
     const { config, log } = this.options;
     try {
-      const files = readTlsFiles(config);
-      if (files === undefined) return;
-      const expiresAt = expiryOf(files.cert);
-      tcp.replaceTls(files);
-      this.tlsExpiresAt = expiresAt;
-      log.info({ validTo: new Date(expiresAt).toISOString() }, "TLS certificate reloaded (SIGHUP)");
+      const loaded = loadTls(config);
+      if (loaded === undefined) return;
+      tcp.replaceTls(loaded.files);
+      this.tlsExpiresAt = loaded.expiresAt;
+      log.info({ validTo: new Date(loaded.expiresAt).toISOString() }, "TLS certificate reloaded (SIGHUP)");
     } catch (err) {
       log.error(`TLS certificate not reloaded, the previous one stays: ${(err as Error).message}`);
     }
@@ -228,21 +237,10 @@ export class Daemon {
   }
 }
 
-/** The TLS files named in the configuration; a file that cannot be read stops the start with its name. */
-function readTlsFiles(config: Config): TlsFiles | undefined {
+/** The TLS files the configuration names, read and checked; undefined when TLS is off. */
+function loadTls(config: Config): LoadedTls | undefined {
   if (config.tlsCert === undefined || config.tlsKey === undefined) return undefined;
-  const read = (path: string, what: string): Buffer => {
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      throw new Error(`cannot read the TLS ${what} ${path}: ${(err as Error).message}`);
-    }
-  };
-  return {
-    cert: read(config.tlsCert, "certificate (SWARMD_TLS_CERT)"),
-    key: read(config.tlsKey, "key (SWARMD_TLS_KEY)"),
-    ca: config.tlsCa === undefined ? undefined : read(config.tlsCa, "CA (SWARMD_TLS_CA)"),
-  };
+  return loadTlsFiles({ cert: config.tlsCert, key: config.tlsKey, ca: config.tlsCa });
 }
 
 /** How TCP is served: in the clear, over TLS, or over TLS requiring client certificates. */
@@ -250,9 +248,22 @@ function tlsMode(config: Config): "off" | "server" | "mutual" {
   return config.tlsCert === undefined ? "off" : config.tlsCa === undefined ? "server" : "mutual";
 }
 
-/** A PEM certificate's notAfter, in ms since the epoch. */
-function expiryOf(cert: Buffer): number {
-  return Date.parse(new X509Certificate(cert).validTo);
+/** A start that failed for a reason its message explains in full: main logs it as one line, without a stack. */
+export class StartError extends Error {
+  override readonly name = "StartError";
+}
+
+function listenFailure(err: unknown, where: string, setting: string): StartError {
+  const e = err as NodeJS.ErrnoException;
+  const why =
+    e?.code === "EADDRINUSE"
+      ? `the address is already in use (choose another with ${setting})`
+      : e?.code === "EACCES"
+        ? `permission denied (choose another with ${setting})`
+        : e?.code === "EADDRNOTAVAIL"
+          ? "no such local address (check --bind or SWARMD_BIND)"
+          : (e?.message ?? String(err));
+  return new StartError(`cannot listen on ${where}: ${why}`, { cause: err });
 }
 
 /** Each shutdown step runs even if an earlier one failed. */

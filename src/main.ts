@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { ConfigError, helpText, parseCli, type CliCommand } from "./config/cli.js";
-import { Daemon } from "./daemon.js";
+import { Daemon, StartError } from "./daemon.js";
 import { createLogger } from "./log.js";
+import { StoreOpenError } from "./store/db.js";
 import { RestoreError, restoreDatabase } from "./store/restore.js";
 import { VERSION } from "./version.js";
 
@@ -49,8 +50,11 @@ async function main(): Promise<void> {
   try {
     await daemon.start();
   } catch (err) {
-    const reason = describeStartFailure(err, config.bind, config.port);
-    log.fatal({ err }, reason);
+    // A failure the daemon explained (a port in use, a database another swarmd holds, a bad TLS file) is one line;
+    // anything else keeps its stack.
+    const explained = err instanceof StartError || err instanceof StoreOpenError;
+    const reason = err instanceof Error ? err.message : String(err);
+    log.fatal(explained ? {} : { err }, reason);
     if (config.logFile) process.stderr.write(`swarmd: ${reason}\n`);
     await daemon.close();
     process.exit(1);
@@ -85,14 +89,6 @@ async function restore(backup: string, db: string): Promise<void> {
     process.stderr.write(`swarmd: cannot restore: ${err.message}\n`);
     process.exit(1);
   }
-}
-
-function describeStartFailure(err: unknown, host: string, port: number): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e?.code === "EADDRINUSE") return `cannot listen on ${host}:${port}: the address is already in use (choose another with --port or MCP_TCP_PORT)`;
-  if (e?.code === "EACCES") return `cannot listen on ${host}:${port}: permission denied`;
-  if (e?.code === "EADDRNOTAVAIL") return `cannot listen on ${host}:${port}: no such local address (check --bind or SWARMD_BIND)`;
-  return e?.message ?? String(err);
 }
 
 void main();

@@ -37,6 +37,15 @@ t.test("a port in use: exit 1 with a message naming the fix", async (t) => {
   t.equal(await second.exited, 1);
   const fatal = await waitForLog(second, (l) => l.level === 60);
   t.match(fatal.msg, /already in use.*--port/);
+  t.equal(fatal.err, undefined, "one line, no stack");
+  const http = spawnDaemon(t, ["--port", "0", "--http-port", String(first.port), "--db", join(dir, "c.db")]);
+  t.equal(await http.exited, 1);
+  const httpFatal = await waitForLog(http, (l) => l.level === 60);
+  t.equal(
+    httpFatal.msg,
+    `cannot listen on the HTTP port 127.0.0.1:${first.port}: the address is already in use (choose another with --http-port or SWARMD_HTTP_PORT, or 0 to turn it off)`,
+    "the HTTP port in use is named as such",
+  );
 });
 
 t.test("a database that cannot be opened: exit 1, never an in-memory fallback", async (t) => {

@@ -8,7 +8,7 @@ import { ClientError, SwarmClient } from "../src/client/index.js";
 import { LineClient } from "../scripts/line-client.js";
 import { freePort, startDaemon, tempDir } from "./helpers/daemon.js";
 import { spawnDaemon, spawnListening, waitForLog } from "./helpers/spawn.js";
-import { makeCerts } from "./helpers/tls.js";
+import { expiredCert, makeCerts } from "./helpers/tls.js";
 import { startWorker } from "./helpers/workers.js";
 
 const certs = makeCerts(tempDir(t, "swarmd-certs-"));
@@ -67,6 +67,24 @@ t.test("TLS configuration mistakes stop the start with a clear line", async (t) 
   const missing = spawnDaemon(t, ["--port", "0", "--db", join(tempDir(t), "b.db"), "--tls-cert", "/nonexistent.pem", "--tls-key", certs.serverKey]);
   t.equal(await missing.exited, 1);
   t.match((await waitForLog(missing, (l) => l.level === 60)).msg, /cannot read the TLS certificate \(SWARMD_TLS_CERT\) \/nonexistent\.pem/);
+  for (const [files, message] of [
+    [[certs.serverCert, certs.clientKey], /^the TLS key \(SWARMD_TLS_KEY\) \S+client\.key is not the key of the certificate \S+server\.pem$/],
+    [[certs.serverKey, certs.serverKey], /^the TLS certificate \(SWARMD_TLS_CERT\) \S+server\.key is not a PEM certificate \(/],
+    [[certs.serverCert, certs.caCert], /^the TLS key \(SWARMD_TLS_KEY\) \S+ca\.pem is not an unencrypted PEM private key \(/],
+    [[certs.serverCert, certs.serverKey, certs.clientKey], /^the TLS CA \(SWARMD_TLS_CA\) \S+client\.key is not a PEM certificate \(/],
+  ] as const) {
+    const [cert, key, ca] = files as readonly string[];
+    const args = ["--port", "0", "--db", join(tempDir(t), "c.db"), "--tls-cert", cert!, "--tls-key", key!, ...(ca ? ["--tls-ca", ca] : [])];
+    const d = spawnDaemon(t, args);
+    t.equal(await d.exited, 1);
+    const fatal = await waitForLog(d, (l) => l.level === 60);
+    t.match(fatal.msg, message);
+    t.equal(fatal.err, undefined, "one line, no stack: the message says it all");
+  }
+  const expired = expiredCert(tempDir(t));
+  const late = await spawnListening(t, ["--db", join(tempDir(t), "e.db"), "--tls-cert", expired.cert, "--tls-key", expired.key]);
+  const warning = await waitForLog(late, (l) => /TLS certificate has expired/.test(l.msg));
+  t.equal(Date.parse(warning.validTo) < Date.now(), true, "an expired certificate is served, with a warning saying since when");
 });
 
 /** A TLS connection trusting `ca` that pings: resolves with the socket once the reply came, rejects on a handshake error. */

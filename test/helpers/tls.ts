@@ -43,3 +43,10 @@ export function makeCerts(dir: string, days = 1): TestCerts {
     read: (path) => readFileSync(path),
   };
 }
+
+/** A self-signed certificate for localhost that expired a day ago (`req -x509` refuses negative days; `x509` does not). */
+export function expiredCert(dir: string): { cert: string; key: string } {
+  openssl(dir, ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "expired.key", "-out", "expired.csr", "-subj", "/CN=localhost"]);
+  openssl(dir, ["x509", "-req", "-in", "expired.csr", "-signkey", "expired.key", "-out", "expired.pem", "-days", "-1"]);
+  return { cert: join(dir, "expired.pem"), key: join(dir, "expired.key") };
+}
