@@ -124,6 +124,14 @@ t.test("the daily work: swarms, agents, tasks that run, memory", async (t) => {
   const results = JSON.parse((await swarmctl("task", "results", taskId, "--json")).stdout);
   t.equal(results.taskId, taskId);
   const stuck = (await swarmctl("task", "run", "never runs", "--swarm", swarmId, "--caps", "nobody")).stdout.split(" ")[0] as string;
+  const waiting = spawn(process.execPath, [SWARMCTL, "--port", String(port), "task", "wait", stuck]);
+  let said = "";
+  waiting.stderr.setEncoding("utf8").on("data", (d: string) => (said += d));
+  const ended = new Promise<number | null>((resolve) => waiting.on("close", resolve));
+  await new Promise((r) => setTimeout(r, 1500));
+  waiting.kill("SIGINT");
+  t.equal(await ended, 130, "Ctrl-C stops the waiting");
+  t.equal(said, `swarmctl: stopped waiting; ${stuck} goes on (swarmctl task wait ${stuck}; swarmctl task cancel ${stuck})\n`, "and says which task goes on");
   t.match((await swarmctl("task", "status", stuck)).stdout, /\nstatus: pending\n[\s\S]*\nduration: -\n[\s\S]*\nassignments: none\n$/);
   t.match((await swarmctl("task", "status", taskId)).stdout, /\nASSIGNMENTID\s+AGENTID\s+ATTEMPT\s+STATUS\s+PROGRESS\n\S+\s+agent_\S+\s+1\s+completed/);
   const listed = await swarmctl("task", "list", "--swarm", swarmId);

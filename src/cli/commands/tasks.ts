@@ -6,13 +6,24 @@ const DESCRIPTION_WIDTH = 60;
 /** Waits for the task to end — a progress bar on a terminal meanwhile — and prints how it ended. */
 async function waitFor(ctx: CommandContext, taskId: string): Promise<number> {
   const bar = progressBar(process.stderr);
+  // Ctrl-C stops the waiting, not the task; say which task goes on, since `task run --wait` printed no id yet.
+  const interrupted = (): void => {
+    bar.done();
+    process.stderr.write(`swarmctl: stopped waiting; ${taskId} goes on (swarmctl task wait ${taskId}; swarmctl task cancel ${taskId})\n`);
+    process.exit(130);
+  };
+  process.once("SIGINT", interrupted);
   let view;
-  do {
-    view = await ctx.client.taskWait(
-      { taskId, timeoutMs: 60_000 },
-      { timeoutMs: 90_000, onProgress: (p) => bar.update((100 * p.progress) / (p.total ?? 100), p.message) },
-    );
-  } while (view.timedOut);
+  try {
+    do {
+      view = await ctx.client.taskWait(
+        { taskId, timeoutMs: 60_000 },
+        { timeoutMs: 90_000, onProgress: (p) => bar.update((100 * p.progress) / (p.total ?? 100), p.message) },
+      );
+    } while (view.timedOut);
+  } finally {
+    process.off("SIGINT", interrupted);
+  }
   bar.done();
   ctx.print(view, () => `${view.taskId} ${view.status}\n${JSON.stringify(view.result ?? view.error ?? null, null, 2)}\n`);
   return view.status === "completed" ? 0 : 1;
