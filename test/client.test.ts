@@ -149,9 +149,13 @@ t.test("timeouts and aborts reject at once and cancel the call on the server", a
   await c.swarmInit({});
   const blocked = await c.taskOrchestrate({ task: "x", requiredCapabilities: ["nobody"] });
   const started = Date.now();
-  const timeout = await c.taskWait({ taskId: blocked.taskId, timeoutMs: 5000 }).catch((e: unknown) => e);
+  const timeout = await c.taskWait({ taskId: blocked.taskId, timeoutMs: 5000 }, { timeoutMs: 150 }).catch((e: unknown) => e);
   t.ok(timeout instanceof ClientError && timeout.code === "TIMEOUT");
   t.ok(Date.now() - started < 1000, "failed fast, not retried");
+  // A wait the server holds the reply for outlasts the client's request timeout, rather than being cut off by it.
+  const held = await c.taskWait({ taskId: blocked.taskId, timeoutMs: 600 });
+  t.same([held.timedOut, held.status], [true, "pending"], "task_wait longer than requestTimeoutMs gets its answer");
+  t.ok(Date.now() - started >= 600);
   const abort = new AbortController();
   const aborted = c.taskWait({ taskId: blocked.taskId, timeoutMs: 5000 }, { signal: abort.signal, timeoutMs: 0 });
   setTimeout(() => abort.abort(), 50);

@@ -1,7 +1,7 @@
 import pRetry from "p-retry";
 import type { ToolAnnotations, ToolInput, ToolPayload } from "../protocol/contract.js";
 import { payloadOf } from "../protocol/envelope.js";
-import type { ToolMap, ToolName } from "../protocol/tools/index.js";
+import { taskClaim, taskWait, type ToolMap, type ToolName } from "../protocol/tools/index.js";
 import type { RequestOptions } from "./connection.js";
 import { ClientError, RpcError } from "./errors.js";
 import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from "./options.js";
@@ -15,6 +15,18 @@ export type { ToolInput, ToolMap, ToolName, ToolPayload };
 
 export type Notification = { readonly method: string; readonly params: unknown };
 export type BatchOutcome = { readonly result: unknown } | { readonly error: RpcError };
+
+/**
+ * Tools whose reply the server holds for up to one of their arguments (ms; its default when absent): the request
+ * timeout must outlast that wait, or the default 30 s would cut off a task_wait of a minute — or of its own default.
+ */
+const HELD_FOR: Readonly<Record<string, (args: Record<string, unknown>) => number | undefined>> = {
+  task_wait: (args) => taskWait.input.shape.timeoutMs.safeParse(args.timeoutMs).data,
+  task_claim: (args) => taskClaim.input.shape.waitMs.safeParse(args.waitMs).data,
+};
+
+/** Time beyond a held reply's wait for it to arrive. */
+const HELD_REPLY_MARGIN_MS = 5_000;
 
 /** Methods that change nothing, so a call lost after it was written may be sent again. */
 const SAFE_METHODS = new Set(["ping", "tools/list", "initialize"]);
@@ -62,7 +74,11 @@ export class SwarmClient extends TypedTools {
   async call(tool: string, args: object = {}, options: RequestOptions = {}): Promise<unknown> {
     // Learn which tools are safe to retry while the server is reachable, before a failure needs the answer.
     void this.toolAnnotations().catch(() => {});
-    return payloadOf(await this.request("tools/call", { name: tool, arguments: args }, options));
+    const held = HELD_FOR[tool]?.(args as Record<string, unknown>);
+    const requestTimeoutMs = this.options.requestTimeoutMs;
+    const timeoutMs =
+      options.timeoutMs ?? (held === undefined || requestTimeoutMs === 0 ? undefined : Math.max(requestTimeoutMs, held + HELD_REPLY_MARGIN_MS));
+    return payloadOf(await this.request("tools/call", { name: tool, arguments: args }, timeoutMs === undefined ? options : { ...options, timeoutMs }));
   }
 
   /** Several calls in one round trip (the batch method): one outcome each, in order. */

@@ -18,7 +18,7 @@ async function waitFor(ctx: CommandContext, taskId: string): Promise<number> {
     do {
       view = await ctx.client.taskWait(
         { taskId, timeoutMs: 60_000 },
-        { timeoutMs: 90_000, onProgress: (p) => bar.update((100 * p.progress) / (p.total ?? 100), p.message) },
+        { onProgress: (p) => bar.update((100 * p.progress) / (p.total ?? 100), p.message) },
       );
     } while (view.timedOut);
   } finally {
