@@ -155,6 +155,10 @@ t.test("the daily work: swarms, agents, tasks that run, memory", async (t) => {
   const piped = await runWithInput('{"from": "a file",\n "n": [1, 2]}\n', SWARMCTL, "--port", String(port), "memory", "set", "settings", "-");
   t.same([piped.code, piped.stdout], [0, "OK (version 1)\n"], piped.stderr);
   t.same((await swarmctl("memory", "get", "settings")).stdout, '{"from":"a file","n":[1,2]}\n', "- reads the value from standard input");
+  const text = "line one\n\"quoted\" line two\n";
+  await runWithInput(text, SWARMCTL, "--port", String(port), "memory", "set", "notes", "-");
+  t.same((await swarmctl("memory", "get", "notes", "--raw")).stdout, text, "--raw gives text back as it went in");
+  t.same((await swarmctl("memory", "get", "settings", "--raw")).stdout, '{"from":"a file","n":[1,2]}\n', "and JSON as JSON");
   const keys = await swarmctl("memory", "list", "co");
   t.match(keys.stdout, /^NAMESPACE\s+KEY\s+SIZE\s+VERSION\s+EXPIRES\n/);
   t.match(keys.stdout, /^default\s+count\s+2\s+1\s+-$/m);

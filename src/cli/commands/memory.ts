@@ -13,12 +13,13 @@ const page = (ctx: CommandContext): { limit: number | undefined; cursor: string 
 export const memory: readonly Command[] = [
   {
     name: "memory get",
-    usage: "memory get <key> [--namespace ns]",
-    summary: "Print a stored value (exit 1 when not found)",
-    options: nsOpt,
+    usage: "memory get <key> [--namespace ns] [--raw]",
+    summary: "Print a stored value as JSON (exit 1 when not found)",
+    options: { ...nsOpt, raw: { help: "Print a text value as it is (what memory set - read), without quotes" } },
     async run(ctx) {
       const r = await ctx.client.memoryRetrieve({ key: need(ctx, 0, "key"), namespace: ctx.opt("namespace") });
-      ctx.print(r, () => (r.found ? JSON.stringify(r.value) + "\n" : "(nil)\n"));
+      const shown = (): string => (typeof r.value === "string" && ctx.flag("raw") ? r.value : JSON.stringify(r.value) + "\n");
+      ctx.print(r, () => (r.found ? shown() : "(nil)\n"));
       return r.found ? 0 : 1;
     },
   },
