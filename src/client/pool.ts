@@ -12,9 +12,9 @@ interface PooledResource {
 }
 
 /**
- * What the pool evicts on each run: connections that died on their own (keepalive, server gone) or were retired — generic-pool then
- * refills its minimum at once — and connections idle for idleTimeoutMs while more than the minimum are free. (The
- * default evictor would also close the minimum's connections after their idle timeout and reopen them.)
+ * What the pool evicts on each run: connections that died on their own (keepalive, server gone) or were retired —
+ * generic-pool then refills its minimum at once — and connections idle for idleTimeoutMs while more than the minimum
+ * are free. (The default evictor would also close the minimum's connections after their idle timeout and reopen them.)
  */
 class ConnectionEvictor {
   evict(config: { softIdleTimeoutMillis: number; min: number }, resource: PooledResource, available: number): boolean {
