@@ -18,7 +18,10 @@ t.test("initialize echoes every supported version and offers the latest for anyt
     const r = (await c.request("initialize", { protocolVersion: v, clientInfo: { name: "t", version: "1" }, capabilities: {} })).result;
     t.equal(r.protocolVersion, v);
   }
-  const odd: unknown[] = ["1.0.0", { major: 2024, minor: 11, patch: 5 }, undefined, 42, "2099-01-01"];
+  const semver = await client(t);
+  const asObject = await semver.request("initialize", { protocolVersion: { major: 2024, minor: 11, patch: 5 }, capabilities: { tools: true } });
+  t.equal(asObject.result.protocolVersion, "2024-11-05", "VisionFlow's {major, minor, patch} gets the revision it names");
+  const odd: unknown[] = ["1.0.0", { major: 2099, minor: 1, patch: 1 }, { major: "2024" }, null, undefined, 42, "2099-01-01"];
   for (const v of odd) {
     const c = await client(t);
     const reply = await c.request("initialize", v === undefined ? {} : { protocolVersion: v, capabilities: { tools: true } });

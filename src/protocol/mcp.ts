@@ -10,9 +10,16 @@ export const LATEST_PROTOCOL_VERSION: ProtocolVersion = "2025-11-25";
  * `"1.0.0"` or even `{major, minor, patch}` objects (COMPAT.md).
  */
 export function negotiateProtocolVersion(requested: unknown): ProtocolVersion {
-  return typeof requested === "string" && (SUPPORTED_PROTOCOL_VERSIONS as readonly string[]).includes(requested)
-    ? (requested as ProtocolVersion)
-    : LATEST_PROTOCOL_VERSION;
+  const asked = typeof requested === "string" ? requested : dateOf(requested);
+  return asked !== undefined && (SUPPORTED_PROTOCOL_VERSIONS as readonly string[]).includes(asked) ? (asked as ProtocolVersion) : LATEST_PROTOCOL_VERSION;
+}
+
+/** `{major: 2024, minor: 11, patch: 5}` means the 2024-11-05 revision: answered as that, in MCP's string form. */
+function dateOf(v: unknown): string | undefined {
+  const { major, minor, patch } = (typeof v === "object" && v !== null ? v : {}) as Record<string, unknown>;
+  if (![major, minor, patch].every((n) => Number.isInteger(n))) return undefined;
+  const two = (n: unknown): string => String(n).padStart(2, "0");
+  return `${String(major)}-${two(minor)}-${two(patch)}`;
 }
 
 /** Keys of a tools/call result that belong to the MCP envelope and therefore can never be payload keys. */
