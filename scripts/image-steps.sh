@@ -11,6 +11,15 @@ case "${1:-}" in
   prune) npm prune --omit=dev --no-audit --no-fund ;;
   start) exec node dist/swarmd.js ;;
   probe)
+    if [ -n "${SWARMD_TLS_CA:-}" ]; then
+      # Mutual TLS: the protocol port wants a client certificate the probe does not have; the HTTP side port's /ready
+      # answers 200 only while the daemon serves.
+      exec node -e '
+        const port = process.env.SWARMD_HTTP_PORT || "9501";
+        if (port === "0") { console.error("probe: with SWARMD_TLS_CA the probe needs the HTTP port (SWARMD_HTTP_PORT is 0)"); process.exit(1); }
+        fetch(`http://127.0.0.1:${port}/ready`, { signal: AbortSignal.timeout(Number(process.env.PROBE_TIMEOUT || 3) * 1000) })
+          .then((r) => process.exit(r.ok ? 0 : 1), (e) => { console.error(`probe: ${e.message}`); process.exit(1); });'
+    fi
     # With TLS configured the probe still checks the protocol port, without verifying our own certificate.
     if [ -n "${SWARMD_TLS_CERT:-}" ]; then set -- --tls-insecure; else set --; fi
     exec node dist/src/cli/swarmctl.js ping --timeout "${PROBE_TIMEOUT:-3}" "$@"

@@ -170,3 +170,31 @@ t.test("the example worker works for a daemon with TLS and tokens; a refused tok
   t.equal(await new Promise((r) => worker.proc.on("exit", r)), 1);
   t.match(worker.log.join("\n"), /Invalid token\..*\(check --token or SWARMD_TOKEN\)/);
 });
+
+t.test("the image's HEALTHCHECK probe passes for TLS and for mutual TLS, and fails once the daemon is gone", async (t) => {
+  const root = new URL("..", import.meta.url).pathname;
+  for (const ca of [undefined, certs.caCert]) {
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? "",
+      SWARMD_DB: join(tempDir(t), "probe.db"),
+      MCP_TCP_PORT: String(await freePort()),
+      SWARMD_HTTP_PORT: String(await freePort()),
+      SWARMD_TLS_CERT: certs.serverCert,
+      SWARMD_TLS_KEY: certs.serverKey,
+      ...(ca === undefined ? {} : { SWARMD_TLS_CA: ca }),
+    };
+    const start = spawn("sh", ["scripts/image-steps.sh", "start"], { cwd: root, env, stdio: "ignore" });
+    t.teardown(() => start.kill("SIGKILL"));
+    const probe = (): Promise<number | null> => new Promise((r) => spawn("sh", ["scripts/image-steps.sh", "probe"], { cwd: root, env, stdio: "ignore" }).on("exit", r));
+    let code: number | null = 1;
+    for (let i = 0; i < 50 && code !== 0; i++) {
+      code = await probe();
+      if (code !== 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    const mode = ca === undefined ? "TLS" : "mutual TLS, which the probe has no client certificate for";
+    t.equal(code, 0, `healthy with ${mode}`);
+    start.kill("SIGTERM");
+    await new Promise((r) => start.on("exit", r));
+    t.not(await probe(), 0, `unhealthy once stopped (${mode})`);
+  }
+});
