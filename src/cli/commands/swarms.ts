@@ -26,11 +26,12 @@ export const swarms: readonly Command[] = [
   },
   {
     name: "swarm status",
-    usage: "swarm status [swarmId]",
+    usage: "swarm status [swarmId | --swarm id]",
     summary: "A swarm's counts, metrics and agents",
+    options: swarmOpt,
     async run(ctx) {
       // Full agent records, so the table's columns (workload) are filled as in agent list.
-      const s = await ctx.client.swarmStatus({ ...(ctx.args[0] ? { swarmId: ctx.args[0] } : {}), verbose: true });
+      const s = await ctx.client.swarmStatus({ swarmId: ctx.args[0] ?? ctx.opt("swarm"), verbose: true });
       ctx.print(s, () => {
         const { agents, counts, metrics, ...rest } = s;
         const head = Object.fromEntries(Object.entries(rest).filter(([k]) => ["swarmId", "name", "topology", "status", "maxAgents", "agentCount", "activeAgents", "taskCount"].includes(k)));
