@@ -50,6 +50,33 @@ t.test("TLS: the same protocol, for clients that trust the daemon's CA", async (
   t.equal(cli.err, "", "to an address: no SNI, so no warning on stderr");
 });
 
+t.test("a TLS mismatch is one failure that says what to change, at once, and close() does not wait it out", async (t) => {
+  const tls = await startDaemon(t, { SWARMD_TLS_CERT: certs.serverCert, SWARMD_TLS_KEY: certs.serverKey });
+  const mutual = await startDaemon(t, { SWARMD_TLS_CERT: certs.serverCert, SWARMD_TLS_KEY: certs.serverKey, SWARMD_TLS_CA: certs.caCert });
+  const plain = await startDaemon(t);
+  const ca = certs.read(certs.caCert);
+  const cases = [
+    [{ port: tls.port, tls: true }, /certificate is not trusted: give the client the CA that signed it \(tls\.ca; swarmctl --tls-ca\)/],
+    [{ port: tls.port, tls: { ca, servername: "elsewhere.example" } }, /certificate is not for elsewhere\.example: connect by a name it lists, or set tls\.servername/],
+    [{ port: plain.port, tls: { ca } }, /does not speak TLS on this port: connect without TLS/],
+    [{ port: mutual.port, tls: { ca } }, /wants a client certificate \(tls\.cert and tls\.key; swarmctl --tls-cert and --tls-key\)/],
+  ] as const;
+  for (const [options, message] of cases) {
+    const c = new SwarmClient({ ...options, poolMin: 2, acquireTimeoutMs: 10_000 });
+    const started = Date.now();
+    const err = await c.ping().catch((e: unknown) => e);
+    t.ok(err instanceof ClientError && err.code === "CONNECT_FAILED" && err.permanent, `CONNECT_FAILED, not retried: ${String(err)}`);
+    t.match((err as Error).message, message);
+    t.ok(Date.now() - started < 3_000, "at once, not after the 10 s acquire timeout");
+    const closing = Date.now();
+    await c.close();
+    t.ok(Date.now() - closing < 3_000, "and close() returns at once too");
+  }
+  const unaware = client(t, { port: tls.port, acquireTimeoutMs: 500 });
+  const err = await unaware.ping().catch((e: unknown) => e);
+  t.match(String(err), /closed the connection before answering initialize; a daemon that serves TLS does that to plain connections/);
+});
+
 t.test("mutual TLS: with SWARMD_TLS_CA only clients holding a certificate from that CA connect", async (t) => {
   const { port, logs } = await startDaemon(t, { SWARMD_TLS_CERT: certs.serverCert, SWARMD_TLS_KEY: certs.serverKey, SWARMD_TLS_CA: certs.caCert });
   t.equal(logs.find((l) => l.msg === "swarmd listening")?.tls, "mutual");

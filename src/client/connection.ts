@@ -3,7 +3,7 @@ import { LATEST_PROTOCOL_VERSION } from "../protocol/mcp.js";
 import { LineFramer } from "../transport/framing.js";
 import { ClientError, RpcError } from "./errors.js";
 import type { ResolvedClientOptions } from "./options.js";
-import { openSocket } from "./socket.js";
+import { openSocket, tlsFailure } from "./socket.js";
 
 export interface RequestOptions {
   readonly signal?: AbortSignal | undefined;
@@ -81,7 +81,15 @@ export class ClientConnection {
       conn.destroy(err instanceof ClientError ? err : new ClientError("CONNECT_FAILED", String(err)));
       // A refused token is the server's answer, not a failure to connect: the caller gets it as it is.
       if (isRefusal(err)) throw err;
-      throw err instanceof RpcError ? new ClientError("CONNECT_FAILED", `initialize failed: ${err.message}`, { cause: err }) : err;
+      if (err instanceof RpcError) throw new ClientError("CONNECT_FAILED", `initialize failed: ${err.message}`, { cause: err });
+      // With TLS 1.3 a daemon that wants a client certificate says so only after the handshake, here.
+      const tls = err instanceof ClientError ? tlsFailure(err.cause, options) : undefined;
+      if (tls !== undefined) throw tls;
+      if (err instanceof ClientError && err.code === "CONNECTION_CLOSED" && options.tls === false) {
+        const why = "a daemon that serves TLS does that to plain connections (tls: true or tls.ca; swarmctl --tls or --tls-ca)";
+        throw new ClientError("CONNECT_FAILED", `The daemon at ${options.host}:${options.port} closed the connection before answering initialize; ${why}.`, { cause: err });
+      }
+      throw err;
     }
     conn.startKeepalive();
     return conn;
@@ -251,4 +259,9 @@ export class ClientConnection {
 /** The daemon refused the connection's token: no retry can change that until the token does. */
 export function isRefusal(err: unknown): err is RpcError {
   return err instanceof RpcError && (err.data as { reason?: unknown } | undefined)?.reason === "unauthenticated";
+}
+
+/** Connecting failed in a way no retry can mend until a setting changes: the caller gets it at once. */
+export function isPermanent(err: unknown): err is RpcError | ClientError {
+  return isRefusal(err) || (err instanceof ClientError && err.permanent);
 }

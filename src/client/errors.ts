@@ -22,12 +22,16 @@ export class ClientError extends Error {
   constructor(
     readonly code: ClientErrorCode,
     message: string,
-    options: { cause?: unknown; written?: boolean } = {},
+    options: { cause?: unknown; written?: boolean; permanent?: boolean } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.written = options.written ?? false;
+    this.permanent = options.permanent ?? false;
   }
 
   /** The request had been written to the socket: the server may have acted on it. */
   readonly written: boolean;
+
+  /** No retry can succeed until a setting changes (a certificate not trusted, TLS against a plain port): not retried. */
+  readonly permanent: boolean;
 }

@@ -1,6 +1,6 @@
 import genericPool, { type Factory, type Options, type Pool } from "generic-pool";
 import pRetry, { AbortError } from "p-retry";
-import { ClientConnection, isRefusal, type NotificationHandler } from "./connection.js";
+import { ClientConnection, isPermanent, isRefusal, type NotificationHandler } from "./connection.js";
 import { ClientError } from "./errors.js";
 import type { ResolvedClientOptions } from "./options.js";
 
@@ -23,14 +23,40 @@ class ConnectionEvictor {
   }
 }
 
-/** generic-pool's Pool built with our evictor (its typings do not declare the constructor). */
-function createPool(factory: Factory<ClientConnection>, options: Options): Pool<ClientConnection> {
+interface ResourceRequest {
+  readonly promise: Promise<unknown>;
+  reject(reason: Error): void;
+}
+
+type PriorityQueueClass = new (size: number) => { enqueue(request: ResourceRequest, priority?: number): void };
+
+/**
+ * generic-pool's Pool built with our evictor (its typings do not declare the constructor) and a queue of waiting
+ * acquires that can be given up: generic-pool has no API for that, and its drain() waits for every acquire, so one
+ * whose caller already got a permanent failure would hold close() for the whole acquire timeout. (Its queue forgets
+ * a request that rejects with a TimeoutError.)
+ */
+function createPool(factory: Factory<ClientConnection>, options: Options): { pool: Pool<ClientConnection>; giveUpWaiting(cause: Error): void } {
   const { Pool: PoolClass, Deque, PriorityQueue } = genericPool as unknown as {
     Pool: new (evictor: unknown, deque: unknown, queue: unknown, f: Factory<ClientConnection>, o: Options) => Pool<ClientConnection>;
     Deque: unknown;
-    PriorityQueue: unknown;
+    PriorityQueue: PriorityQueueClass;
   };
-  return new PoolClass(ConnectionEvictor, Deque, PriorityQueue, factory, options);
+  const waiting = new Set<ResourceRequest>();
+  class AbandonableQueue extends PriorityQueue {
+    override enqueue(request: ResourceRequest, priority?: number): void {
+      waiting.add(request);
+      const settled = (): void => void waiting.delete(request);
+      request.promise.then(settled, settled);
+      super.enqueue(request, priority);
+    }
+  }
+  return {
+    pool: new PoolClass(ConnectionEvictor, Deque, AbandonableQueue, factory, options),
+    giveUpWaiting(cause) {
+      for (const request of waiting) request.reject(Object.assign(new Error(cause.message, { cause }), { name: "TimeoutError" }));
+    },
+  };
 }
 
 /**
@@ -40,10 +66,11 @@ function createPool(factory: Factory<ClientConnection>, options: Options): Pool<
  */
 export class ConnectionPool {
   private readonly pool: Pool<ClientConnection>;
+  private readonly giveUpWaiting: (cause: Error) => void;
   private lastCreateError: Error | undefined;
   private failures = 0;
-  /** Callers waiting for a connection, told when the daemon refuses the token (see use). */
-  private readonly refusalWaiters = new Set<(err: Error) => void>();
+  /** Callers waiting for a connection, told when making one fails for good (see unlessFailedForGood). */
+  private readonly failureWaiters = new Set<(err: Error) => void>();
   /** Every connection opened and not yet destroyed, so all can be retired at once. */
   private readonly connections = new Set<ClientConnection>();
 
@@ -51,7 +78,7 @@ export class ConnectionPool {
     private readonly options: ResolvedClientOptions,
     onNotification: NotificationHandler,
   ) {
-    this.pool = createPool(
+    ({ pool: this.pool, giveUpWaiting: this.giveUpWaiting } = createPool(
       {
         create: () => this.create(onNotification),
         destroy: async (conn) => {
@@ -75,10 +102,12 @@ export class ConnectionPool {
         softIdleTimeoutMillis: options.idleTimeoutMs,
         autostart: options.poolMin > 0,
       },
-    );
+    ));
     this.pool.on("factoryCreateError", (err) => {
       this.lastCreateError = err instanceof Error ? err : new Error(String(err));
-      if (isRefusal(err)) for (const refuse of this.refusalWaiters) refuse(err);
+      if (!isPermanent(err)) return;
+      for (const fail of this.failureWaiters) fail(err);
+      this.giveUpWaiting(err);
     });
   }
 
@@ -110,13 +139,15 @@ export class ConnectionPool {
   private async acquire(afterRetiring: boolean): Promise<ClientConnection> {
     const started = Date.now();
     let conn: ClientConnection;
-    // With a connection free nothing is created, so nothing can be refused: the common path needs no race.
+    // With a connection free nothing is created, so nothing can fail: the common path needs no race.
     const free = this.pool.available > 0 && !afterRetiring;
     const acquiring = this.pool.acquire();
     try {
-      conn = await (free ? acquiring : this.unlessRefused(acquiring));
+      conn = await (free ? acquiring : this.unlessFailedForGood(acquiring));
     } catch (err) {
-      if (isRefusal(err)) throw err;
+      if (isPermanent(err)) throw err;
+      // An acquire given up for a permanent failure (see createPool) carries that failure.
+      if (isPermanent((err as Error).cause)) throw (err as Error).cause;
       const cause = this.lastCreateError;
       if (cause !== undefined && this.failures > 0) {
         throw new ClientError("CONNECT_FAILED", `No connection within ${Date.now() - started} ms: ${cause.message}`, { cause });
@@ -127,20 +158,21 @@ export class ConnectionPool {
   }
 
   /**
-   * generic-pool retries a failed create until the acquire times out; a refused token will not become right by then,
-   * so the caller gets the daemon's refusal at once. The abandoned acquire gives back whatever it still gets.
+   * generic-pool retries a failed create until the acquire times out; a refused token or an untrusted certificate
+   * will not become right by then, so the caller gets that failure at once. The abandoned acquire gives back whatever
+   * it still gets.
    */
-  private async unlessRefused(acquiring: Promise<ClientConnection>): Promise<ClientConnection> {
-    let refuse: (err: Error) => void = () => {};
-    const refused = new Promise<never>((_, reject) => (refuse = reject));
-    this.refusalWaiters.add(refuse);
+  private async unlessFailedForGood(acquiring: Promise<ClientConnection>): Promise<ClientConnection> {
+    let fail: (err: Error) => void = () => {};
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    this.failureWaiters.add(fail);
     try {
-      return await Promise.race([acquiring, refused]);
+      return await Promise.race([acquiring, failed]);
     } catch (err) {
-      if (isRefusal(err)) acquiring.then((c) => this.pool.release(c), () => {});
+      if (isPermanent(err)) acquiring.then((c) => this.pool.release(c), () => {});
       throw err;
     } finally {
-      this.refusalWaiters.delete(refuse);
+      this.failureWaiters.delete(fail);
     }
   }
 
@@ -169,7 +201,7 @@ export class ConnectionPool {
     try {
       const open = (): Promise<ClientConnection> =>
         ClientConnection.open(this.options, onNotification).catch((err: unknown) => {
-          throw isRefusal(err) ? new AbortError(err) : err;
+          throw isPermanent(err) ? new AbortError(err) : err;
         });
       const conn = await pRetry(open, {
         retries: this.options.retryAttempts,
