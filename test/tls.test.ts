@@ -72,6 +72,12 @@ t.test("a TLS mismatch is one failure that says what to change, at once, and clo
     await c.close();
     t.ok(Date.now() - closing < 3_000, "and close() returns at once too");
   }
+  const bridge = spawn(process.execPath, [new URL("../dist/src/cli/swarmctl.js", import.meta.url).pathname, "bridge", "--port", String(mutual.port), "--tls-ca", certs.caCert]);
+  let bridgeErr = "";
+  bridge.stderr.setEncoding("utf8").on("data", (d: string) => (bridgeErr += d));
+  bridge.stdin.end('{"jsonrpc":"2.0","id":1,"method":"ping"}\n');
+  t.equal(await new Promise((r) => bridge.on("close", r)), 3);
+  t.match(bridgeErr, /^swarmctl: Cannot connect to 127\.0\.0\.1:\d+: the daemon wants a client certificate/, "swarmctl bridge says it too");
   const unaware = client(t, { port: tls.port, acquireTimeoutMs: 500 });
   const err = await unaware.ping().catch((e: unknown) => e);
   t.match(String(err), /closed the connection before answering initialize; a daemon that serves TLS does that to plain connections/);

@@ -3,7 +3,7 @@ import { LineFramer } from "../transport/framing.js";
 import type { ErrorData } from "../protocol/errors.js";
 import { ClientError, RpcError } from "./errors.js";
 import type { ResolvedClientOptions } from "./options.js";
-import { openSocket } from "./socket.js";
+import { openSocket, tlsFailure } from "./socket.js";
 
 /** Requests the bridge makes itself carry ids with this prefix; their replies are not passed on. */
 const OWN_ID = "swarmctl-bridge-";
@@ -108,7 +108,10 @@ export async function runBridge(options: BridgeOptions): Promise<void> {
 
   socket.on("data", (chunk: Buffer) => framer.push(chunk));
   socket.on("end", () => framer.end());
-  socket.on("error", (err) => failed?.(new ClientError("CONNECTION_CLOSED", `The connection to ${client.host}:${client.port} broke: ${err.message}`, { cause: err })));
+  socket.on("error", (err) => {
+    // With TLS 1.3 a daemon that wants a client certificate says so only after the handshake, here.
+    failed?.(tlsFailure(err, client) ?? new ClientError("CONNECTION_CLOSED", `The connection to ${client.host}:${client.port} broke: ${err.message}`, { cause: err }));
+  });
 
   let keepalive: NodeJS.Timeout | undefined;
   try {
