@@ -48,6 +48,16 @@ t.test("HTTP side port: /health, /ready and Prometheus /metrics with real values
   const served = new Set([...body.matchAll(/^# TYPE (\S+) (\w+)/gm)].map((m) => m[1]));
   t.same(documented.filter((name) => !served.has(name)), [], "no documented metric is missing");
   for (const name of ['swarmd_tasks{status="pending"}', "nodejs_eventloop_lag_seconds", "process_resident_memory_bytes"]) t.match(body, name);
+  t.notMatch(body, /nan$/im, "no NaN, even on the first scrape");
+
+  // The event loop's delay is what it was: a 60 ms block shows as such, idle sampling as well under the 10 ms interval.
+  const blockedUntil = performance.now() + 60;
+  while (performance.now() < blockedUntil);
+  await new Promise((r) => setTimeout(r, 300)); // one scrape's gauges share a reading for 250 ms
+  const after = (await get(httpPort, "/metrics")).body;
+  const lag = (stat: string): number => Number(new RegExp(`^nodejs_eventloop_lag_${stat}_seconds (\\S+)$`, "m").exec(after)?.[1] ?? NaN);
+  t.ok(lag("max") >= 0.04 && lag("max") < 1, `the block is the longest delay: ${lag("max")} s`);
+  t.ok(lag("min") < 0.005, `and the sampling interval is not counted as delay: min ${lag("min")} s`);
   void daemon;
 });
 

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Gauge, Registry, collectDefaultMetrics, type Metric } from "prom-client";
 import type { CollectedMetric } from "./series.js";
 
@@ -20,6 +21,7 @@ export function buildRegistry(sources: MetricSources, series: readonly Collected
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
+  replaceEventLoopDelay(registry);
   for (const m of series) registry.registerMetric(m as unknown as Metric);
   /** A gauge read from the daemon at scrape time. */
   const gauge = (name: string, help: string, read: () => number | Promise<number>): void => {
@@ -76,6 +78,48 @@ export function buildRegistry(sources: MetricSources, series: readonly Collected
     () => (sources.tlsCertificateExpiry() ?? 0) / 1000,
   );
   return registry;
+}
+
+/** How often the event loop's delay is sampled: every sample is this interval plus the delay. */
+const DELAY_SAMPLING_MS = 10;
+
+/**
+ * prom-client's event-loop gauges mislead: each of their samples still includes the 10 ms sampling interval (an idle
+ * daemon showed 10 ms of lag), the first scrape reads an empty histogram (min 9223372036 s, mean NaN), and
+ * nodejs_eventloop_lag_seconds times the scrape itself. These keep the names, so dashboards go on working, and report
+ * the delay since the previous scrape, the interval taken off; 0 while nothing was sampled. The plain
+ * nodejs_eventloop_lag_seconds is the mean.
+ */
+function replaceEventLoopDelay(registry: Registry): void {
+  const histogram = monitorEventLoopDelay({ resolution: DELAY_SAMPLING_MS });
+  histogram.enable();
+  const delay = (ns: number): number => (histogram.count === 0 ? 0 : Math.max(0, ns / 1e9 - DELAY_SAMPLING_MS / 1000));
+  const snapshot = oncePerScrape(() => {
+    const reading = {
+      "": delay(histogram.mean),
+      min: delay(histogram.min),
+      max: delay(histogram.max),
+      mean: delay(histogram.mean),
+      stddev: histogram.count === 0 ? 0 : histogram.stddev / 1e9,
+      p50: delay(histogram.percentile(50)),
+      p90: delay(histogram.percentile(90)),
+      p99: delay(histogram.percentile(99)),
+    };
+    histogram.reset();
+    return reading;
+  });
+  for (const stat of ["", "min", "max", "mean", "stddev", "p50", "p90", "p99"] as const) {
+    const name = `nodejs_eventloop_lag${stat === "" ? "" : `_${stat}`}_seconds`;
+    registry.removeSingleMetric(name);
+    new Gauge({
+      name,
+      help: `Event loop delay since the previous scrape${stat === "" ? ", mean" : `, ${stat}`} (the sampling interval taken off).`,
+      registers: [registry],
+      collect() {
+        this.set(snapshot()[stat]);
+      },
+    });
+  }
 }
 
 /** `read`, called at most once in any 250 ms: the gauges of one scrape share its value. */
