@@ -8,7 +8,8 @@
 // result is {exitCode, stdout, stderr} (a non-zero exit reports task_fail); a line "##progress 0.5 <message>" on
 // stdout is reported with task_progress. While a task runs, a heartbeat keeps its lease alive. If the daemon goes
 // away the worker reconnects with backoff and attaches again. If the daemon's tokens change (SIGHUP) the worker
-// authenticates again; if its token is refused (at once, or after it was revoked), it exits 1.
+// authenticates again; if its token is refused (at once, or after it was revoked), or the daemon's certificate is not
+// trusted, it exits 1.
 // Plain Node, no dependencies.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -76,6 +77,17 @@ function open() {
 }
 
 let lastSocketError;
+
+/** TLS failures no reconnect can mend: the daemon's certificate is not trusted or not for --host, or no TLS there. */
+const TLS_MISMATCH = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "ERR_SSL_WRONG_VERSION_NUMBER",
+]);
 
 function session(attempt) {
   const { socket, ready } = open();
@@ -153,7 +165,12 @@ function session(attempt) {
     }
   });
   socket.on("error", (err) => {
-    // Once per distinct cause, so a daemon that is down (or a certificate that is not trusted) is said, not repeated.
+    // Reconnecting cannot make a certificate trusted, or TLS of a plain port: stop, as for a refused token.
+    if (TLS_MISMATCH.has(err.code)) {
+      log(`${err.message} (${err.code}; check --tls-ca, --host, --tls)`);
+      process.exit(1);
+    }
+    // Once per distinct cause, so a daemon that is down is said, not repeated.
     if (err.message !== lastSocketError) log(`${err.message}; retrying`);
     lastSocketError = err.message;
   });
