@@ -69,8 +69,6 @@ export class ConnectionPool {
   private readonly giveUpWaiting: (cause: Error) => void;
   private lastCreateError: Error | undefined;
   private failures = 0;
-  /** Callers waiting for a connection, told when making one fails for good (see unlessFailedForGood). */
-  private readonly failureWaiters = new Set<(err: Error) => void>();
   /** Every connection opened and not yet destroyed, so all can be retired at once. */
   private readonly connections = new Set<ClientConnection>();
 
@@ -105,9 +103,9 @@ export class ConnectionPool {
     ));
     this.pool.on("factoryCreateError", (err) => {
       this.lastCreateError = err instanceof Error ? err : new Error(String(err));
-      if (!isPermanent(err)) return;
-      for (const fail of this.failureWaiters) fail(err);
-      this.giveUpWaiting(err);
+      // generic-pool retries a failed create until the acquire times out; a refused token or an untrusted certificate
+      // will not become right by then, so every caller waiting for a connection gets that failure at once.
+      if (isPermanent(err)) this.giveUpWaiting(err);
     });
   }
 
@@ -124,7 +122,7 @@ export class ConnectionPool {
    * changed) or is refused (it was revoked), which is then the answer.
    */
   async use<T>(send: (conn: ClientConnection) => Promise<T>, again = false): Promise<T> {
-    const conn = await this.acquire(again);
+    const conn = await this.acquire();
     const reply = send(conn);
     this.lend(conn);
     if (again || this.options.token === undefined) return reply;
@@ -135,17 +133,11 @@ export class ConnectionPool {
     });
   }
 
-  /** `afterRetiring`: the free connections may all be retired, so one may be created (and refused) after all. */
-  private async acquire(afterRetiring: boolean): Promise<ClientConnection> {
+  private async acquire(): Promise<ClientConnection> {
     const started = Date.now();
-    let conn: ClientConnection;
-    // With a connection free nothing is created, so nothing can fail: the common path needs no race.
-    const free = this.pool.available > 0 && !afterRetiring;
-    const acquiring = this.pool.acquire();
     try {
-      conn = await (free ? acquiring : this.unlessFailedForGood(acquiring));
+      return await this.pool.acquire();
     } catch (err) {
-      if (isPermanent(err)) throw err;
       // An acquire given up for a permanent failure (see createPool) carries that failure.
       if (isPermanent((err as Error).cause)) throw (err as Error).cause;
       const cause = this.lastCreateError;
@@ -153,26 +145,6 @@ export class ConnectionPool {
         throw new ClientError("CONNECT_FAILED", `No connection within ${Date.now() - started} ms: ${cause.message}`, { cause });
       }
       throw new ClientError("POOL_TIMEOUT", `No pooled connection became free within ${this.options.acquireTimeoutMs} ms.`, { cause: err });
-    }
-    return conn;
-  }
-
-  /**
-   * generic-pool retries a failed create until the acquire times out; a refused token or an untrusted certificate
-   * will not become right by then, so the caller gets that failure at once. The abandoned acquire gives back whatever
-   * it still gets.
-   */
-  private async unlessFailedForGood(acquiring: Promise<ClientConnection>): Promise<ClientConnection> {
-    let fail: (err: Error) => void = () => {};
-    const failed = new Promise<never>((_, reject) => (fail = reject));
-    this.failureWaiters.add(fail);
-    try {
-      return await Promise.race([acquiring, failed]);
-    } catch (err) {
-      if (isPermanent(err)) acquiring.then((c) => this.pool.release(c), () => {});
-      throw err;
-    } finally {
-      this.failureWaiters.delete(fail);
     }
   }
 
