@@ -6,13 +6,16 @@
 //
 // By default each task is answered with {echo: <description>}. With --shell the description runs as `sh -c` and the
 // result is {exitCode, stdout, stderr} (a non-zero exit reports task_fail); a line "##progress 0.5 <message>" on
-// stdout is reported with task_progress. While a task runs, a heartbeat keeps its lease alive. If the daemon goes
+// stdout is reported with task_progress. While a task runs, a heartbeat keeps its lease alive. Every heartbeat it
+// reports the CPU and memory that it and the commands it runs use (agent_usage), so dashboards show measured figures
+// (on Linux the whole process tree, read from /proc; elsewhere the worker process alone). If the daemon goes
 // away the worker reconnects with backoff and attaches again. If the daemon's tokens change (SIGHUP) the worker
 // authenticates again; if its token is refused (at once, or after it was revoked), or the daemon's certificate is not
 // trusted, it exits 1.
 // Plain Node, no dependencies.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
+import { totalmem } from "node:os";
 import { connect, isIP } from "node:net";
 import { connect as connectTls } from "node:tls";
 import { parseArgs } from "node:util";
@@ -27,7 +30,7 @@ const USAGE = `usage: example-worker.mjs --agent <agentId> [options]
   --tls-ca <file>    trust this CA (PEM); implies --tls
   --shell            run each task's description with sh -c; the result is {exitCode, stdout, stderr}
   --pull             long-poll task_claim instead of receiving pushed assignments
-  --heartbeat <s>    seconds between progress reports while a task runs (default 5)
+  --heartbeat <s>    seconds between usage reports, and progress reports while a task runs (default 5)
   --help             this text
 `;
 const usageError = (why) => {
@@ -124,6 +127,10 @@ function session(attempt) {
       const _meta = opt.token === undefined ? undefined : { "swarmd/token": opt.token };
       await call("initialize", { protocolVersion: "2025-06-18", clientInfo: { name: "example-worker", version: "1" }, capabilities: {}, _meta });
       await tool("agent_attach", { agentId: opt.agent, takeover: true, delivery: opt.pull ? "pull" : "push" });
+      const reportUsage = () => tool("agent_usage", usage()).catch(() => {});
+      void reportUsage();
+      const usageTimer = setInterval(reportUsage, Number(opt.heartbeat) * 1000);
+      socket.once("close", () => clearInterval(usageTimer));
       attempt = 0;
       lastSocketError = undefined;
       log(`attached (${opt.pull ? "pull" : "push"})`);
@@ -199,3 +206,58 @@ function run(a, onProgress) {
 }
 
 session(0);
+
+/** Linux: every process under this one (the worker and what it runs), from /proc; undefined where there is no /proc. */
+function processTree() {
+  let pids;
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  const stats = new Map();
+  for (const pid of pids) {
+    try {
+      const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+      // After the command name (in parentheses, and it may hold spaces): state, ppid, … utime is the 12th field.
+      const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+      stats.set(Number(pid), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
+    } catch {
+      // gone since readdir
+    }
+  }
+  const tree = [process.pid];
+  for (let i = 0; i < tree.length; i++) for (const [pid, s] of stats) if (s.ppid === tree[i]) tree.push(pid);
+  let ticks = 0;
+  let rssBytes = 0;
+  for (const pid of tree) {
+    ticks += stats.get(pid)?.ticks ?? 0;
+    try {
+      rssBytes += Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
+    } catch {
+      // gone since its stat was read
+    }
+  }
+  // Ticks of user and system time, children waited for included, at USER_HZ = 100 (fixed for /proc on Linux).
+  return { cpuMs: ticks * 10, rssBytes };
+}
+
+/** CPU time used so far (ms) and resident memory now (bytes): the process tree where /proc has it, else this process. */
+function measure() {
+  const tree = processTree();
+  if (tree !== undefined) return tree;
+  const self = process.cpuUsage();
+  return { cpuMs: (self.user + self.system) / 1000, rssBytes: process.memoryUsage.rss() };
+}
+
+let lastSample = { at: performance.now(), cpuMs: measure().cpuMs };
+
+/** CPU since the last call (percent of one core) and resident memory now, for agent_usage. */
+function usage() {
+  const { cpuMs, rssBytes } = measure();
+  const at = performance.now();
+  const cpuPercent = Math.max(0, (100 * (cpuMs - lastSample.cpuMs)) / Math.max(1, at - lastSample.at));
+  lastSample = { at, cpuMs };
+  const round = (n) => Math.round(n * 10) / 10;
+  return { cpuPercent: round(cpuPercent), memoryPercent: round(Math.min(100, (100 * rssBytes) / totalmem())), memoryBytes: rssBytes };
+}

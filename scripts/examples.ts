@@ -98,6 +98,7 @@ export const scenarios: Record<string, (r: Recorder) => Promise<void>> = {
     const agentId = s.agents[0].agentId;
     await r.request("worker", "initialize", { ...hello, clientInfo: { name: "example-worker", version: "1" } });
     await r.tool("worker", "agent_attach", { agentId });
+    await r.tool("worker", "agent_usage", { cpuPercent: 3.5, memoryPercent: 0.4, memoryBytes: 68_157_440 });
     const t1 = await r.tool("client", "task_orchestrate", { task: "echo hello", requiredCapabilities: ["code"] }, { worker: 1 });
     await r.tool("worker", "task_progress", { taskId: t1.taskId, progress: 0.5, message: "halfway" });
     await r.tool("worker", "task_complete", { taskId: t1.taskId, result: { exitCode: 0, stdout: "hello\n" } });

@@ -25,7 +25,7 @@ const VOLATILE = new Set([
   "createdAt", "updatedAt", "expiresAt", "startedAt", "finishedAt", "destroyedAt", "terminatedAt", "attachedAt", "lastActiveAt",
   "deadlineAt", "timestamp", "uptimeMs", "durationMs", "avgCompletionTime", "avgCompletionTimeMs", "age", "pid", "node",
   "requestsServed", "path", "bytes", "walBytes", "checkpoints", "activity_level", "response_time_ms", "avgTaskTimeMs",
-  "estimatedDurationMs", "connectionId", "retryAfterMs", "at", "seq", "pages", "dir", "modifiedAt",
+  "estimatedDurationMs", "connectionId", "retryAfterMs", "at", "seq", "pages", "dir", "modifiedAt", "measuredAt",
 ]);
 
 export class Normalizer {

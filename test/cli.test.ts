@@ -106,7 +106,7 @@ t.test("the daily work: swarms, agents, tasks that run, memory", async (t) => {
   t.match(status.stdout, /^topology: star$/m);
   t.same((await swarmctl("swarm", "status", "--swarm", swarmId)).stdout, status.stdout, "--swarm, as the ambiguous-swarm error suggests");
   t.equal(status.stdout.match(/^metrics\.avgCompletionTime: /gm)?.length, 1, "a time given in seconds and in ms is shown once");
-  t.match(status.stdout, new RegExp(`^${agentId}\\s+builder\\s+coder\\s+idle\\s+-\\s+0\\s+-$`, "m"), "its agents, every column filled as in agent list");
+  t.match(status.stdout, new RegExp(`^${agentId}\\s+builder\\s+coder\\s+idle\\s+-\\s+0\\s+-\\s+-\\s+-$`, "m"), "its agents, every column filled as in agent list");
   const list = JSON.parse((await swarmctl("swarm", "list", "--json")).stdout);
   t.ok(list.swarms.some((s: { swarmId: string }) => s.swarmId === swarmId));
 

@@ -2,20 +2,24 @@ import { escapeJsonText, joinBytes, jsonTemplate, type Piece } from "../protocol
 import type { AgentRow } from "../store/agent-repo.js";
 import type { AssignmentRow } from "../store/assignment-repo.js";
 import type { Revision } from "../store/revision.js";
-import { TIME_FIELDS, timeFields, type AgentView } from "./view.js";
+import type { WorkerUsage } from "../protocol/tools/views.js";
+import { LIVE_FIELDS, activityAt, ageAt, liveValues, shownUsage, type AgentView, type WorkerInfo } from "./view.js";
 
-/** One agent as the listing keeps it: what its time fields are computed from, and its text at the last times seen. */
+/** One agent as the listing keeps it: what its live fields are computed from, and its text with the last ones seen. */
 interface Listed {
   readonly row: AgentRow;
   readonly active: readonly AssignmentRow[];
-  /** The view's JSON cut at TIME_FIELDS, as UTF-8. */
+  /** Its worker, whose usage reports change the view without changing a row. */
+  readonly worker: WorkerInfo | undefined;
+  /** The view's JSON cut at LIVE_FIELDS, as UTF-8. */
   readonly parts: readonly Buffer[];
   /** The same parts escaped, for the copy of the payload inside the result's text content. */
   readonly escaped: readonly Buffer[];
-  /** The time fields the texts below were filled in with (NaN before the first fill). */
+  /** What the texts below were filled in with (NaN and undefined before the first fill). */
   age: number;
   activity: number;
-  /** The whole view, and the whole view escaped, with those time fields. */
+  usage: WorkerUsage | null | undefined;
+  /** The whole view, and the whole view escaped, with those live fields. */
   text: Buffer;
   escapedText: Buffer;
   /** Moves each time the texts are filled in again. */
@@ -47,7 +51,14 @@ interface Block {
   escaped: Buffer;
 }
 
-export type ListingSource = (swarmId: string | undefined, withMetadata: boolean) => Array<{ row: AgentRow; active: readonly AssignmentRow[]; view: AgentView }>;
+/**
+ * The agents with what their views are made of. A worker binds or unbinds only with a write to its agent's row
+ * (attach sets the runtime, detach the status), so the worker given here stays the agent's until the revision moves.
+ */
+export type ListingSource = (
+  swarmId: string | undefined,
+  withMetadata: boolean,
+) => Array<{ row: AgentRow; active: readonly AssignmentRow[]; worker: WorkerInfo | undefined; view: AgentView }>;
 
 /** Agents a block holds: small enough that refilling one agent's block is cheap, large enough to keep writes few. */
 const BLOCK = 64;
@@ -72,7 +83,7 @@ export class AgentListing {
     private readonly source: ListingSource,
   ) {}
 
-  /** The agents the filter keeps, in the source's order, with their time fields at `now`. */
+  /** The agents the filter keeps, in the source's order, with their live fields at `now`. */
   text(swarmId: string | undefined, withMetadata: boolean, filter: ListingFilter, now: number): ListingText {
     const key = `${swarmId ?? ""}\n${withMetadata}`;
     const listed = this.entries(key, swarmId, withMetadata);
@@ -115,16 +126,17 @@ export class AgentListing {
     }
     let listed = this.cache.get(key);
     if (listed === undefined) {
-      listed = this.source(swarmId, withMetadata).map(({ row, active, view }): Listed => {
-        const parts = jsonTemplate(view, TIME_FIELDS);
-        if (parts.length !== TIME_FIELDS.length + 1) throw new Error("an agent view lacks a time field");
+      listed = this.source(swarmId, withMetadata).map(({ row, active, worker, view }): Listed => {
+        const parts = jsonTemplate(view, LIVE_FIELDS);
         return {
           row,
           active,
+          worker,
           parts: parts.map((p) => Buffer.from(p)),
           escaped: parts.map((p) => Buffer.from(escapeJsonText(p))),
           age: NaN,
           activity: NaN,
+          usage: undefined,
           text: OPEN,
           escapedText: OPEN,
           version: 0,
@@ -136,16 +148,18 @@ export class AgentListing {
   }
 }
 
-/** Fills an agent's texts in again if its time fields at `now` differ from those they hold. */
+/** Fills an agent's texts in again if its live fields at `now` differ from those they hold. */
 function refill(e: Listed, now: number): void {
-  const [age, activity] = timeFields(e.row, e.active, now);
-  if (age === e.age && Object.is(activity, e.activity)) return;
-  const a = JSON.stringify(age);
-  const b = JSON.stringify(activity);
-  e.text = joinBytes(interleave(e.parts, a, b));
-  e.escapedText = joinBytes(interleave(e.escaped, a, b));
+  const age = ageAt(e.row, now);
+  const activity = activityAt(e.row, e.active, now);
+  const usage = shownUsage(e.worker, now);
+  if (age === e.age && Object.is(activity, e.activity) && usage === e.usage) return;
+  const values = liveValues(age, activity, usage).map((v) => JSON.stringify(v));
+  e.text = joinBytes(interleave(e.parts, values));
+  e.escapedText = joinBytes(interleave(e.escaped, values.map(escapeJsonText)));
   e.age = age;
   e.activity = activity;
+  e.usage = usage;
   e.version++;
 }
 
@@ -158,7 +172,9 @@ function joinWithCommas(texts: readonly Buffer[]): Buffer {
   return joinBytes(pieces);
 }
 
-/** parts[0] a parts[1] b parts[2]: a view's text with its two time fields filled in. */
-function interleave(parts: readonly Buffer[], a: string, b: string): Piece[] {
-  return [parts[0] as Buffer, a, parts[1] as Buffer, b, parts[2] as Buffer];
+/** parts[0] values[0] parts[1] values[1] … parts[n]: a view's text with its live fields filled in. */
+function interleave(parts: readonly Buffer[], values: readonly string[]): Piece[] {
+  const pieces: Piece[] = [parts[0] as Buffer];
+  for (let i = 0; i < values.length; i++) pieces.push(values[i] as string, parts[i + 1] as Buffer);
+  return pieces;
 }

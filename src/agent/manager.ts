@@ -9,13 +9,9 @@ import type { UnitOfWork } from "../store/unit-of-work.js";
 import type { Revision } from "../store/revision.js";
 import { DEFAULT_CAPABILITIES, assertTransition } from "./lifecycle.js";
 import { AgentListing, type ListingFilter, type ListingText } from "./listing.js";
-import { agentView, groupByAgent, type AgentView, type WorkerInfo } from "./view.js";
-
-/** A connection working for agents, as the agent manager sees it: something to notify. */
-export interface WorkerChannel {
-  readonly connectionId: number;
-  notify(method: string, params: object): void;
-}
+import { agentView, groupByAgent, type AgentView } from "./view.js";
+import { WorkerBindings, type BoundWorker, type WorkerChannel } from "./workers.js";
+import type { WorkerUsage } from "../protocol/tools/views.js";
 
 export interface AgentDeps {
   readonly uow: UnitOfWork;
@@ -46,8 +42,7 @@ export class AgentManager {
   releaseWork: (agentId: string, why: string) => number = () => 0;
   /** An agent became able to take work; the task engine schedules. */
   onLive: () => void = () => {};
-  private readonly workers = new Map<string, WorkerInfo & { readonly channel: WorkerChannel }>();
-  private readonly byConnection = new Map<number, Set<string>>();
+  private readonly workers = new WorkerBindings();
 
   private readonly listing: AgentListing;
 
@@ -113,13 +108,13 @@ export class AgentManager {
     return row;
   }
 
-  worker(agentId: string): (WorkerInfo & { readonly channel: WorkerChannel }) | undefined {
-    return this.workers.get(agentId);
+  worker(agentId: string): BoundWorker | undefined {
+    return this.workers.of(agentId);
   }
 
   /** Can take work now: a worker is attached and the agent is idle or busy. */
   isLive(row: AgentRow): boolean {
-    return this.workers.has(row.id) && (row.status === "idle" || row.status === "busy");
+    return this.workers.of(row.id) !== undefined && (row.status === "idle" || row.status === "busy");
   }
 
   attach(agentId: string, channel: WorkerChannel, options: { takeover: boolean; delivery: "push" | "pull" }): AgentRow {
@@ -129,7 +124,7 @@ export class AgentManager {
       if (row.status === "terminated") {
         throw rpcError("AGENT_ERROR", `Agent ${agentId} is terminated.`, { reason: "terminated", agentId });
       }
-      const current = this.workers.get(agentId);
+      const current = this.workers.of(agentId);
       if (current !== undefined && current.channel.connectionId !== channel.connectionId) {
         if (!options.takeover) {
           throw rpcError("AGENT_ERROR", `Agent ${agentId} already has a worker (connection ${current.channel.connectionId}); pass takeover: true to replace it.`, {
@@ -138,7 +133,7 @@ export class AgentManager {
             connectionId: current.channel.connectionId,
           });
         }
-        this.unbind(agentId);
+        this.workers.unbind(agentId);
         this.releaseWork(agentId, "worker replaced");
         uow.afterCommit(() => current.channel.notify("notifications/agent/detached", { agentId, reason: "takeover" }));
       }
@@ -146,10 +141,7 @@ export class AgentManager {
       const status = row.status === "offline" ? "idle" : this.deps.assignments.activeByAgent(agentId).some((a) => a.status === "running") ? "busy" : "idle";
       assertTransition(agentId, row.status, status);
       agents.setRuntime(agentId, { kind: "worker", delivery: options.delivery, attachedAt: now }, status, now);
-      this.workers.set(agentId, { channel, delivery: options.delivery, attachedAt: now, connectionId: channel.connectionId });
-      const mine = this.byConnection.get(channel.connectionId) ?? new Set<string>();
-      mine.add(agentId);
-      this.byConnection.set(channel.connectionId, mine);
+      this.workers.bind(agentId, channel, options.delivery, now);
       uow.afterCommit(() => this.onLive());
       return agents.get(agentId) as AgentRow;
     });
@@ -159,7 +151,7 @@ export class AgentManager {
   detach(agentId: string, why: string): number {
     return this.deps.uow.run(() => {
       const row = this.require(agentId);
-      this.unbind(agentId);
+      this.workers.unbind(agentId);
       const requeued = this.releaseWork(agentId, why);
       if (row.status !== "terminated") {
         assertTransition(agentId, row.status, "offline");
@@ -169,9 +161,29 @@ export class AgentManager {
     });
   }
 
+  /**
+   * A worker's agent_usage report, shown for the agent it names or, without one, for every agent the connection works
+   * for. Held in memory with the worker: it means nothing once the connection is gone.
+   */
+  reportUsage(connectionId: number, agentId: string | undefined, usage: Omit<WorkerUsage, "measuredAt">): { agentIds: string[]; measuredAt: number } {
+    const agentIds = agentId === undefined ? this.workers.agentsOf(connectionId) : [agentId];
+    if (agentId !== undefined) this.require(agentId);
+    for (const id of agentIds) {
+      if (this.workers.of(id)?.connectionId !== connectionId) {
+        throw rpcError("AGENT_ERROR", `This connection is not agent ${id}'s worker; call agent_attach first.`, { reason: "not_attached", agentId: id });
+      }
+    }
+    if (agentIds.length === 0) {
+      throw rpcError("AGENT_ERROR", "This connection works for no agent; call agent_attach first.", { reason: "not_attached" });
+    }
+    const measuredAt = this.deps.clock.now();
+    for (const id of agentIds) this.workers.setUsage(id, { ...usage, measuredAt });
+    return { agentIds, measuredAt };
+  }
+
   /** Every agent this connection worked for goes offline. */
   detachConnection(connectionId: number): void {
-    for (const agentId of [...(this.byConnection.get(connectionId) ?? [])]) this.detach(agentId, "worker disconnected");
+    for (const agentId of this.workers.agentsOf(connectionId)) this.detach(agentId, "worker disconnected");
   }
 
   /** busy while it runs assignments, idle otherwise (offline and terminated agents stay as they are). */
@@ -191,8 +203,8 @@ export class AgentManager {
         throw rpcError("AGENT_ERROR", `Agent ${agentId} is already terminated.`, { reason: "terminated", agentId });
       }
       const requeued = this.releaseWork(agentId, "agent terminated");
-      const worker = this.workers.get(agentId);
-      this.unbind(agentId);
+      const worker = this.workers.of(agentId);
+      this.workers.unbind(agentId);
       if (worker !== undefined) uow.afterCommit(() => worker.channel.notify("notifications/agent/terminated", { agentId, reason }));
       const at = clock.now();
       agents.terminate(agentId, reason, at);
@@ -211,7 +223,7 @@ export class AgentManager {
       const now = clock.now();
       const message = { id: newId("msg", now), agentId, swarmId: row.swarmId, body, createdAt: now };
       const seq = agents.insertMessage(message);
-      const worker = this.workers.get(agentId);
+      const worker = this.workers.of(agentId);
       if (worker !== undefined) {
         agents.markDelivered(message.id, now);
         uow.afterCommit(() =>
@@ -262,16 +274,8 @@ export class AgentManager {
     const now = this.deps.clock.now();
     return rows.map((row) => {
       const mine = active.get(row.id) ?? [];
-      return { row, active: mine, view: agentView(row, this.workers.get(row.id), mine, now, withMetadata) };
+      const worker = this.workers.of(row.id);
+      return { row, active: mine, worker, view: agentView(row, worker, mine, now, withMetadata) };
     });
-  }
-
-  private unbind(agentId: string): void {
-    const worker = this.workers.get(agentId);
-    if (worker === undefined) return;
-    this.workers.delete(agentId);
-    const mine = this.byConnection.get(worker.connectionId);
-    mine?.delete(agentId);
-    if (mine?.size === 0) this.byConnection.delete(worker.connectionId);
   }
 }

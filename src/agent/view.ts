@@ -1,3 +1,5 @@
+import type { z } from "zod";
+import type { agentView as agentViewShape, WorkerUsage } from "../protocol/tools/views.js";
 import type { AgentRow } from "../store/agent-repo.js";
 import type { AssignmentRow } from "../store/assignment-repo.js";
 
@@ -6,39 +8,18 @@ export interface WorkerInfo {
   readonly connectionId: number;
   readonly delivery: "push" | "pull";
   readonly attachedAt: number;
+  /** Its last agent_usage report: replaced with each one, never changed in place (the listing compares by identity). */
+  usage?: WorkerUsage;
 }
 
-export interface AgentView {
-  id: string;
-  agentId: string;
-  name: string;
-  type: AgentRow["type"];
-  status: AgentRow["status"];
-  health: number | null;
-  currentTask: string | null;
-  swarmId: string;
-  swarm_id: string;
-  capabilities: string[];
-  capacity: number;
-  workload: number;
-  cpu_usage: null;
-  memory_usage: null;
-  createdAt: number;
-  age: number;
-  lastActiveAt: number | null;
-  runtime: { kind: "none" | "worker"; attached: boolean; connectionId: number | null; attachedAt: number | null; delivery: "push" | "pull" | null };
-  performance: {
-    cpu_usage: null;
-    memory_usage: null;
-    health_score: number | null;
-    activity_level: number;
-    tasks_active: number;
-    tasks_completed: number;
-    tasks_failed: number;
-    success_rate: number;
-    response_time_ms: number | null;
-  };
-  metadata?: Record<string, unknown>;
+export type AgentView = z.infer<typeof agentViewShape>;
+
+/** How long a usage report is shown: a worker that stopped reporting is not shown with figures it no longer has. */
+export const USAGE_SHOWN_MS = 60_000;
+
+export function shownUsage(worker: WorkerInfo | undefined, now: number): WorkerUsage | null {
+  const usage = worker?.usage;
+  return usage !== undefined && now - usage.measuredAt <= USAGE_SHOWN_MS ? usage : null;
 }
 
 /**
@@ -55,15 +36,37 @@ export function health(row: AgentRow, worker: WorkerInfo | undefined): number | 
   return Math.round(100 * (1 - failed / recent.length));
 }
 
-/** The members of a view that change with time alone (paths as jsonTemplate takes them); the rest change with rows. */
-export const TIME_FIELDS = ["age", "performance.activity_level"] as const;
+/**
+ * The members of a view that change while its rows stand still — with time, or with its worker's usage reports — in
+ * the order the view holds them (paths as jsonTemplate takes them).
+ */
+export const LIVE_FIELDS = [
+  "cpu_usage",
+  "memory_usage",
+  "age",
+  "runtime.usage",
+  "performance.cpu_usage",
+  "performance.memory_usage",
+  "performance.activity_level",
+] as const;
 
-/** Values of TIME_FIELDS at `now`, in that order. */
-export function timeFields(row: AgentRow, active: readonly AssignmentRow[], now: number): [age: number, activityLevel: number] {
+/** Seconds since the agent was spawned. */
+export function ageAt(row: AgentRow, now: number): number {
+  return Math.floor(Math.max(1, now - row.createdAt) / 1000);
+}
+
+/** The share of its lifetime × capacity the agent spent running assignments. */
+export function activityAt(row: AgentRow, active: readonly AssignmentRow[], now: number): number {
   let runningMs = 0;
   for (const a of active) if (a.status === "running") runningMs += now - (a.startedAt ?? now);
-  const ageMs = Math.max(1, now - row.createdAt);
-  return [Math.floor(ageMs / 1000), Math.min(1, (row.busyMs + runningMs) / (ageMs * row.capacity))];
+  return Math.min(1, (row.busyMs + runningMs) / (Math.max(1, now - row.createdAt) * row.capacity));
+}
+
+/** Values of LIVE_FIELDS, in that order. */
+export function liveValues(age: number, activityLevel: number, usage: WorkerUsage | null): unknown[] {
+  const cpu = usage?.cpuPercent ?? null;
+  const memory = usage?.memoryPercent ?? null;
+  return [cpu, memory, age, usage, cpu, memory, activityLevel];
 }
 
 /** Everything listed about an agent is read from its row, its active assignments and its worker — nothing invented. */
@@ -71,7 +74,9 @@ export function agentView(row: AgentRow, worker: WorkerInfo | undefined, active:
   let running = 0;
   for (const a of active) if (a.status === "running") running++;
   const finished = row.tasksCompleted + row.tasksFailed;
-  const [age, activityLevel] = timeFields(row, active, now);
+  const age = ageAt(row, now);
+  const activityLevel = activityAt(row, active, now);
+  const usage = shownUsage(worker, now);
   const h = health(row, worker);
   const view: AgentView = {
     id: row.id,
@@ -86,8 +91,8 @@ export function agentView(row: AgentRow, worker: WorkerInfo | undefined, active:
     capabilities: row.capabilities,
     capacity: row.capacity,
     workload: running / row.capacity,
-    cpu_usage: null,
-    memory_usage: null,
+    cpu_usage: usage?.cpuPercent ?? null,
+    memory_usage: usage?.memoryPercent ?? null,
     createdAt: row.createdAt,
     age,
     lastActiveAt: row.lastActiveAt,
@@ -97,10 +102,11 @@ export function agentView(row: AgentRow, worker: WorkerInfo | undefined, active:
       connectionId: worker?.connectionId ?? null,
       attachedAt: worker?.attachedAt ?? null,
       delivery: worker?.delivery ?? null,
+      usage,
     },
     performance: {
-      cpu_usage: null,
-      memory_usage: null,
+      cpu_usage: usage?.cpuPercent ?? null,
+      memory_usage: usage?.memoryPercent ?? null,
       health_score: h === null ? null : h / 100,
       activity_level: activityLevel,
       tasks_active: active.length,
@@ -147,5 +153,7 @@ export function metricsOf(r: AgentRow, v: AgentView) {
     lastActiveAt: r.lastActiveAt,
     workload: v.workload,
     health: v.health,
+    cpuPercent: v.cpu_usage,
+    memoryPercent: v.memory_usage,
   };
 }

@@ -90,6 +90,9 @@ export abstract class TypedTools {
   taskFail(args: In<"task_fail">, options?: RequestOptions): Promise<Out<"task_fail">> {
     return this.call("task_fail", args, options);
   }
+  agentUsage(args: In<"agent_usage">, options?: RequestOptions): Promise<Out<"agent_usage">> {
+    return this.call("agent_usage", args, options);
+  }
   memoryStore(args: In<"memory_store">, options?: RequestOptions): Promise<Out<"memory_store">> {
     return this.call("memory_store", args, options);
   }

@@ -82,6 +82,7 @@ export function jsonTemplate(value: object, holes: readonly string[]): string[] 
       first = false;
       const path = prefix + key;
       if (holes.includes(path)) {
+        if (holes[parts.length] !== path) throw new Error(`jsonTemplate: hole ${path} is not where the holes list it`);
         parts.push(text);
         text = "";
       } else if (typeof member === "object" && member !== null && holes.some((h) => h.startsWith(path + "."))) {
@@ -93,6 +94,7 @@ export function jsonTemplate(value: object, holes: readonly string[]): string[] 
     text += "}";
   };
   walk(value, "");
+  if (parts.length !== holes.length) throw new Error(`jsonTemplate: ${holes.length - parts.length} of the holes are not in the value`);
   parts.push(text);
   return parts;
 }

@@ -1,6 +1,6 @@
-import type { WorkerChannel } from "../agent/manager.js";
+import type { WorkerChannel } from "../agent/workers.js";
 import { rpcError } from "../protocol/errors.js";
-import { agentAttach, agentDetach, taskClaim, taskComplete, taskFail, taskProgress } from "../protocol/tools/worker.js";
+import { agentAttach, agentDetach, agentUsage, taskClaim, taskComplete, taskFail, taskProgress } from "../protocol/tools/worker.js";
 import type { ToolContext, ToolSession } from "./context.js";
 import type { Domain } from "./domain.js";
 import { after, bind, type ToolBinding } from "./registry.js";
@@ -43,5 +43,8 @@ export function workerTools(d: Domain): ToolBinding[] {
     bind(taskProgress, (a, ctx) => d.engine.reports.progress(report(ctx, a), a.progress, a.message)),
     bind(taskComplete, (a, ctx) => d.engine.reports.complete(report(ctx, a), a.result)),
     bind(taskFail, (a, ctx) => d.engine.reports.fail(report(ctx, a), a.error, a.retryable)),
+    bind(agentUsage, (a, ctx) =>
+      d.agents.reportUsage(ctx.session.connectionId, a.agentId, { cpuPercent: a.cpuPercent, memoryPercent: a.memoryPercent, memoryBytes: a.memoryBytes ?? null }),
+    ),
   ];
 }

@@ -43,4 +43,4 @@ export const pageOpts = (what: string, defaultLimit: number): Readonly<Record<st
   limit: { value: "n", help: `${what} per page (default ${defaultLimit}, at most 1000)` },
   cursor: { value: "c", help: "The page after the one that printed this cursor" },
 });
-export const agentColumns = ["id", "name", "type", "status", "health", "workload", "currentTask"];
+export const agentColumns = ["id", "name", "type", "status", "health", "workload", "cpu_usage", "memory_usage", "currentTask"];

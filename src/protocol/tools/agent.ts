@@ -82,6 +82,8 @@ const metricsRow = z.object({
   lastActiveAt: z.number().int().nullable().describe("Last assignment activity or attach."),
   workload: z.number().describe("Running assignments ÷ capacity."),
   health: z.number().int().nullable().describe("0–100, see agent_list."),
+  cpuPercent: z.number().nullable().describe("CPU its worker reported, percent of one core; null: none in the last minute (agent_usage)."),
+  memoryPercent: z.number().nullable().describe("Memory its worker reported, percent of its machine's; null: none in the last minute."),
 });
 
 export const agentMetrics = defineTool({

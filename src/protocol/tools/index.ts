@@ -5,7 +5,7 @@ import { serverBackup, serverInfo } from "./server.js";
 import { swarmDestroy, swarmInit, swarmList, swarmScale, swarmStatus } from "./swarm.js";
 import { taskOrchestrate } from "./task.js";
 import { taskCancel, taskList, taskResults, taskStatus, taskWait } from "./task-ops.js";
-import { agentAttach, agentDetach, taskClaim, taskComplete, taskFail, taskProgress } from "./worker.js";
+import { agentAttach, agentDetach, agentUsage, taskClaim, taskComplete, taskFail, taskProgress } from "./worker.js";
 
 export {
   agentAttach,
@@ -17,6 +17,7 @@ export {
   agentSpawn,
   agentStatus,
   agentTerminate,
+  agentUsage,
   memoryDelete,
   memoryList,
   memoryRetrieve,
@@ -71,6 +72,7 @@ export const toolContracts = [
   taskProgress,
   taskComplete,
   taskFail,
+  agentUsage,
   memoryStore,
   memoryRetrieve,
   memoryDelete,

@@ -1,9 +1,22 @@
 import { z } from "zod";
-import { fractionOrNull, msOrNull } from "./fields.js";
+import { fractionOrNull, msOrNull, percentOrNull } from "./fields.js";
 import { AGENT_STATUSES, AGENT_TYPES } from "../agent-types.js";
 
 // Shapes shared by several tools' outputs.
 
+/** What a worker reports of the resources it uses (agent_usage), measured on its own machine. */
+export const usageFields = {
+  cpuPercent: z.number().min(0).max(100_000).describe("CPU in use, percent of one core as top shows it (250: two and a half cores busy)."),
+  memoryPercent: z.number().min(0).max(100).describe("Resident memory, percent of its machine's memory."),
+};
+
+/** A worker's report as agents show it. */
+export const workerUsage = z.object({
+  ...usageFields,
+  memoryBytes: z.number().int().nullable().describe("Resident memory in bytes; null when the worker did not say."),
+  measuredAt: z.number().int().describe("When swarmd received the report."),
+});
+export type WorkerUsage = z.infer<typeof workerUsage>;
 
 export const agentRuntime = z
   .object({
@@ -12,13 +25,16 @@ export const agentRuntime = z
     connectionId: z.number().int().nullable().describe("The worker's connection while attached."),
     attachedAt: msOrNull("When the worker attached."),
     delivery: z.enum(["push", "pull"]).nullable().describe("push: assignments arrive as notifications; pull: the worker calls task_claim."),
+    usage: workerUsage
+      .nullable()
+      .describe("The worker's last agent_usage report, for a minute after it came; null without one."),
   })
   .describe("What executes the agent's work.");
 
 export const agentPerformance = z
   .object({
-    cpu_usage: fractionOrNull("CPU share reported for the agent; null: not measured (swarmd does not invent it)."),
-    memory_usage: z.number().nullable().describe("Memory reported for the agent; null: not measured."),
+    cpu_usage: percentOrNull("CPU its worker reported (runtime.usage.cpuPercent); null: none in the last minute (swarmd does not invent it)."),
+    memory_usage: percentOrNull("Memory its worker reported, percent of its machine's (runtime.usage.memoryPercent); null: none in the last minute."),
     health_score: fractionOrNull("health ÷ 100."),
     activity_level: z.number().min(0).max(1).describe("Share of the agent's lifetime × capacity spent running assignments."),
     tasks_active: z.number().int().describe("Assignments assigned or running now."),
@@ -52,8 +68,8 @@ export const agentView = agentSummary.extend({
   capabilities: z.array(z.string().describe("A capability.")).describe("What it can do; tasks route by these."),
   capacity: z.number().int().describe("Assignments it may run at once."),
   workload: z.number().min(0).describe("Running assignments ÷ capacity."),
-  cpu_usage: fractionOrNull("CPU share reported for the agent; null: not measured."),
-  memory_usage: z.number().nullable().describe("Memory reported for the agent; null: not measured."),
+  cpu_usage: percentOrNull("CPU its worker reported, percent of one core (runtime.usage.cpuPercent); null: none in the last minute."),
+  memory_usage: percentOrNull("Memory its worker reported, percent of its machine's (runtime.usage.memoryPercent); null: none in the last minute."),
   createdAt: z.number().int().describe("When it was spawned, ms since the epoch."),
   age: z.number().int().describe("Seconds since it was spawned."),
   lastActiveAt: msOrNull("Its last assignment activity or attach."),

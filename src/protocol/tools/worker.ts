@@ -2,6 +2,7 @@ import { z } from "zod";
 import { defineTool } from "../contract.js";
 import { count } from "./fields.js";
 import { PRIORITIES, TASK_STATUSES } from "./task.js";
+import { usageFields } from "./views.js";
 
 const agentId = z.string().min(1).describe("Agent id.");
 const taskId = z.string().min(1).describe("Task id.");
@@ -56,6 +57,22 @@ export const agentDetach = defineTool({
     agentId: z.string().describe("Agent id."),
     status: z.string().describe("The agent's status now."),
     requeuedAssignments: count("Unfinished assignments returned to the queue."),
+  }),
+});
+
+export const agentUsage = defineTool({
+  name: "agent_usage",
+  description:
+    "Report the CPU and memory the worker process behind this connection uses now, measured on its machine. agent_list, agent_status and swarm_status show the figures as cpu_usage and memory_usage until a minute has passed without another report (report every few seconds); swarmd measures nothing of workers itself.",
+  annotations: { title: "Report usage", idempotentHint: true },
+  input: z.object({
+    agentId: z.string().optional().describe("One agent this connection works for; without it, every one of them."),
+    ...usageFields,
+    memoryBytes: z.number().int().min(0).optional().describe("Resident memory, in bytes."),
+  }),
+  output: z.object({
+    agentIds: z.array(z.string().describe("Agent id.")).describe("The agents the report is shown for."),
+    measuredAt: z.number().int().describe("When swarmd received it."),
   }),
 });
 
