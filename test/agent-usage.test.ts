@@ -29,7 +29,8 @@ t.test("a worker's usage report is what agent_list, agent_status, agent_metrics 
   t.same(report.agentIds, [first]);
   const listed = await callTool(t, c, agentList, { swarmId });
   const [one, two] = listed.agents;
-  t.same([one?.cpu_usage, one?.memory_usage, one?.performance.cpu_usage, one?.performance.memory_usage], [37.5, 2.5, 37.5, 2.5]);
+  t.same([one?.cpu_usage, one?.memory_usage], [37.5, 2.5], "percentages, as health is 0–100");
+  t.same([one?.performance.cpu_usage, one?.performance.memory_usage], [0.375, 0.025], "performance holds 0–1 shares, as health_score");
   t.same(one?.runtime.usage, { cpuPercent: 37.5, memoryPercent: 2.5, memoryBytes: 210_000_000, measuredAt: report.measuredAt });
   t.same([two?.cpu_usage, two?.runtime.usage], [null, null], "only the agent the report names");
   t.same((await callTool(t, c, agentStatus, { agentId: first })).cpu_usage, 37.5);
@@ -42,6 +43,7 @@ t.test("a worker's usage report is what agent_list, agent_status, agent_metrics 
   t.same((await callTool(t, worker, agentUsage, { cpuPercent: 150, memoryPercent: 3 })).agentIds.sort(), [first, second].sort());
   const again = await callTool(t, c, agentList, { swarmId });
   t.same(again.agents.map((a) => [a.cpu_usage, a.memory_usage, a.runtime.usage?.memoryBytes]), [[150, 3, null], [150, 3, null]]);
+  t.same(again.agents.map((a) => a.performance.cpu_usage), [1, 1], "one and a half cores is a share of 1 at most");
 
   // The figures belong to the worker: when its connection closes, the agents are offline and show none.
   worker.close();

@@ -64,9 +64,16 @@ export function activityAt(row: AgentRow, active: readonly AssignmentRow[], now:
 
 /** Values of LIVE_FIELDS, in that order. */
 export function liveValues(age: number, activityLevel: number, usage: WorkerUsage | null): unknown[] {
-  const cpu = usage?.cpuPercent ?? null;
-  const memory = usage?.memoryPercent ?? null;
-  return [cpu, memory, age, usage, cpu, memory, activityLevel];
+  return [usage?.cpuPercent ?? null, usage?.memoryPercent ?? null, age, usage, cpuShare(usage), memoryShare(usage), activityLevel];
+}
+
+/** performance.* are 0–1 shares (VisionFlow's performance object): a report's percentages ÷ 100, CPU capped at 1. */
+function cpuShare(usage: WorkerUsage | null): number | null {
+  return usage === null ? null : Math.min(1, usage.cpuPercent / 100);
+}
+
+function memoryShare(usage: WorkerUsage | null): number | null {
+  return usage === null ? null : usage.memoryPercent / 100;
 }
 
 /** Everything listed about an agent is read from its row, its active assignments and its worker — nothing invented. */
@@ -105,8 +112,8 @@ export function agentView(row: AgentRow, worker: WorkerInfo | undefined, active:
       usage,
     },
     performance: {
-      cpu_usage: usage?.cpuPercent ?? null,
-      memory_usage: usage?.memoryPercent ?? null,
+      cpu_usage: cpuShare(usage),
+      memory_usage: memoryShare(usage),
       health_score: h === null ? null : h / 100,
       activity_level: activityLevel,
       tasks_active: active.length,

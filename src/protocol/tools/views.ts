@@ -33,8 +33,8 @@ export const agentRuntime = z
 
 export const agentPerformance = z
   .object({
-    cpu_usage: percentOrNull("CPU its worker reported (runtime.usage.cpuPercent); null: none in the last minute (swarmd does not invent it)."),
-    memory_usage: percentOrNull("Memory its worker reported, percent of its machine's (runtime.usage.memoryPercent); null: none in the last minute."),
+    cpu_usage: fractionOrNull("The agent's cpu_usage ÷ 100, at most 1 (a 0–1 share, as health_score is health ÷ 100); null: none reported in the last minute (swarmd does not invent it)."),
+    memory_usage: fractionOrNull("The agent's memory_usage ÷ 100; null: none reported in the last minute."),
     health_score: fractionOrNull("health ÷ 100."),
     activity_level: z.number().min(0).max(1).describe("Share of the agent's lifetime × capacity spent running assignments."),
     tasks_active: z.number().int().describe("Assignments assigned or running now."),
