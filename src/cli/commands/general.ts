@@ -1,7 +1,7 @@
 import { runBridge } from "../../client/bridge.js";
 import { resolveClientOptions } from "../../client/options.js";
 import { keyValues, pairsToObject, parseValue, progressBar, table, UsageError } from "../format.js";
-import { type Command, need } from "./context.js";
+import { type Command, need, num } from "./context.js";
 
 /** Commands about the daemon itself, and `call` for any tool. */
 export const general: readonly Command[] = [
@@ -50,12 +50,21 @@ export const general: readonly Command[] = [
   },
   {
     name: "bridge",
-    usage: "bridge",
+    usage: "bridge [--reconnect-for seconds]",
     summary: "Relay stdin and stdout to the daemon, for MCP hosts that launch servers as commands",
+    options: { "reconnect-for": { value: "seconds", help: "How long to keep trying when the daemon goes away (default 60; 0: exit at once)" } },
     async run(ctx) {
+      const reconnectFor = num(ctx.opt("reconnect-for"), "--reconnect-for");
+      if (reconnectFor !== undefined && reconnectFor < 0) throw new UsageError("--reconnect-for must be 0 or more seconds");
       // The host may stay quiet for longer than the daemon's idle timeout: keep the connection alive (MCP_KEEPALIVE).
       const { keepaliveMs: _none, ...options } = ctx.clientOptions;
-      await runBridge({ client: resolveClientOptions(options), input: process.stdin, output: process.stdout });
+      await runBridge({
+        client: resolveClientOptions(options),
+        input: process.stdin,
+        output: process.stdout,
+        notice: (text) => process.stderr.write(`swarmctl bridge: ${text}\n`),
+        ...(reconnectFor === undefined ? {} : { reconnectForMs: reconnectFor * 1000 }),
+      });
       return 0;
     },
   },
