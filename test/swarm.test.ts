@@ -143,3 +143,23 @@ t.test("swarm_destroy terminates agents and keeps the record as history", async 
   const st = await callTool(t, c, swarmStatus, { swarmId: s.swarmId });
   t.same([st.status, st.agentCount, st.counts.agents.terminated], ["destroyed", 0, 2]);
 });
+
+t.test("metadata.parent_id: the agent above each one in its swarm's topology, as VisionFlow reads it", async (t) => {
+  const { c } = await daemonWithClient(t);
+  const parentsIn = async (swarmId: string): Promise<Record<string, string | null>> => {
+    const listed = await callTool(t, c, agentList, { swarmId, include_metadata: true });
+    return Object.fromEntries(listed.agents.map((a) => [a.name, (a.metadata as { parent_id: string | null }).parent_id]));
+  };
+  const types = ["coordinator", "coder", "coder", "tester"] as const;
+  const tree = await callTool(t, c, swarmInit, { topology: "hierarchical", initialAgents: types.map((type) => ({ type })) });
+  const id = (name: string) => tree.agents.find((a) => a.name === name)?.agentId as string;
+  t.same(await parentsIn(tree.swarmId), { "coordinator-1": null, "coder-2": id("coordinator-1"), "coder-3": id("coder-2"), "tester-4": id("coordinator-1") }, "root, then one lead per type");
+  // The parent follows the members: with the lead gone, the next coder leads.
+  await callTool(t, c, agentTerminate, { agentId: id("coder-2") });
+  t.same((await parentsIn(tree.swarmId))["coder-3"], id("coordinator-1"));
+  const star = await callTool(t, c, swarmInit, { topology: "star", initialAgents: [{ type: "coder" }, { type: "coordinator" }, { type: "tester" }] });
+  const hub = star.agents.find((a) => a.type === "coordinator")?.agentId;
+  t.same(Object.values(await parentsIn(star.swarmId)).sort(), [hub, hub, null].sort(), "star: the hub above the others");
+  const mesh = await callTool(t, c, swarmInit, { topology: "mesh", initialAgents: [{ type: "coder" }, { type: "tester" }] });
+  t.same(Object.values(await parentsIn(mesh.swarmId)), [null, null], "peers have no parent");
+});

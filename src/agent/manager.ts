@@ -4,7 +4,8 @@ import { rpcError } from "../protocol/errors.js";
 import { newId } from "../protocol/ids.js";
 import type { AgentRepo, AgentRow, MessageRow } from "../store/agent-repo.js";
 import type { AssignmentRepo, AssignmentRow } from "../store/assignment-repo.js";
-import type { SwarmRow } from "../store/swarm-repo.js";
+import type { SwarmRepo, SwarmRow } from "../store/swarm-repo.js";
+import { parentsOf } from "../swarm/topology.js";
 import type { UnitOfWork } from "../store/unit-of-work.js";
 import type { Revision } from "../store/revision.js";
 import { DEFAULT_CAPABILITIES, assertTransition } from "./lifecycle.js";
@@ -17,6 +18,8 @@ export interface AgentDeps {
   readonly uow: UnitOfWork;
   readonly agents: AgentRepo;
   readonly assignments: AssignmentRepo;
+  /** Swarms' topologies, for each agent's parent in its swarm (metadata.parent_id). */
+  readonly swarms: Pick<SwarmRepo, "get">;
   /** Moves with every agent or assignment write: the listing's cache key. */
   readonly revision: Revision;
   readonly clock: Clock;
@@ -272,10 +275,24 @@ export class AgentManager {
   private viewed(rows: readonly AgentRow[], withMetadata: boolean) {
     const active = groupByAgent(this.deps.assignments.active());
     const now = this.deps.clock.now();
+    const parents = withMetadata ? this.parents(rows) : new Map<string, string>();
     return rows.map((row) => {
       const mine = active.get(row.id) ?? [];
       const worker = this.workers.of(row.id);
-      return { row, active: mine, worker, view: agentView(row, worker, mine, now, withMetadata) };
+      const metadata = withMetadata ? { parentId: parents.get(row.id) ?? null } : undefined;
+      return { row, active: mine, worker, view: agentView(row, worker, mine, now, metadata) };
     });
+  }
+
+  /** Each agent's parent in its swarm's topology (the members not terminated, in spawn order, as swarm_status has them). */
+  private parents(rows: readonly AgentRow[]): Map<string, string> {
+    const parents = new Map<string, string>();
+    for (const swarmId of new Set(rows.map((r) => r.swarmId))) {
+      const topology = this.deps.swarms.get(swarmId)?.topology;
+      if (topology === undefined) continue;
+      const members = this.deps.agents.bySwarm(swarmId).filter((r) => r.status !== "terminated");
+      for (const [child, parent] of parentsOf(topology, members.map((r) => ({ id: r.id, type: r.type, name: r.name, status: r.status })))) parents.set(child, parent);
+    }
+    return parents;
   }
 }

@@ -76,8 +76,13 @@ function memoryShare(usage: WorkerUsage | null): number | null {
   return usage === null ? null : usage.memoryPercent / 100;
 }
 
+/** What metadata says beyond the row: where the agent sits in its swarm. */
+export interface Placement {
+  readonly parentId: string | null;
+}
+
 /** Everything listed about an agent is read from its row, its active assignments and its worker — nothing invented. */
-export function agentView(row: AgentRow, worker: WorkerInfo | undefined, active: readonly AssignmentRow[], now: number, withMetadata: boolean): AgentView {
+export function agentView(row: AgentRow, worker: WorkerInfo | undefined, active: readonly AssignmentRow[], now: number, metadata: Placement | undefined): AgentView {
   let running = 0;
   for (const a of active) if (a.status === "running") running++;
   const finished = row.tasksCompleted + row.tasksFailed;
@@ -123,7 +128,7 @@ export function agentView(row: AgentRow, worker: WorkerInfo | undefined, active:
       response_time_ms: row.tasksCompleted === 0 ? null : row.responseMsTotal / row.tasksCompleted,
     },
   };
-  if (withMetadata) {
+  if (metadata !== undefined) {
     view.metadata = {
       config: row.config ?? {},
       resources: row.resources ?? {},
@@ -131,6 +136,7 @@ export function agentView(row: AgentRow, worker: WorkerInfo | undefined, active:
       updatedAt: row.updatedAt,
       terminatedAt: row.terminatedAt,
       terminationReason: row.terminationReason,
+      parent_id: metadata.parentId,
     };
   }
   return view;

@@ -66,3 +66,14 @@ export function coordinationLayers(topology: Topology, nodes: readonly TopologyN
   const targets = new Set(edges.map((e) => e.target));
   return Math.max(...nodes.filter((n) => !targets.has(n.id)).map((n) => depth(n.id)));
 }
+
+/**
+ * Each agent's parent where the topology has a direction: star (the hub) and hierarchical (the root, or its type's
+ * lead). Mesh and ring are peers: no agent has one.
+ */
+export function parentsOf(topology: Topology, nodes: readonly TopologyNode[]): Map<string, string> {
+  const parents = new Map<string, string>();
+  if (topology !== "star" && topology !== "hierarchical") return parents;
+  for (const e of topologyEdges(topology, nodes)) parents.set(e.target, e.source);
+  return parents;
+}

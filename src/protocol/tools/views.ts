@@ -75,7 +75,7 @@ export const agentView = agentSummary.extend({
   lastActiveAt: msOrNull("Its last assignment activity or attach."),
   runtime: agentRuntime,
   performance: agentPerformance,
-  metadata: z.record(z.string(), z.unknown()).optional().describe("config, resources and lifecycle details (include_metadata)."),
+  metadata: z.record(z.string(), z.unknown()).optional().describe("config, resources and lifecycle details, and parent_id: the agent above it in its swarm's topology (star: the hub; hierarchical: the root or its type's lead; null for the top and for mesh and ring peers) (include_metadata)."),
 });
 
 export const topologyGraph = z
