@@ -205,7 +205,6 @@ function run(a, onProgress) {
   });
 }
 
-session(0);
 
 /** Linux: every process under this one (the worker and what it runs), from /proc; undefined where there is no /proc. */
 function processTree() {
@@ -261,3 +260,5 @@ function usage() {
   const round = (n) => Math.round(n * 10) / 10;
   return { cpuPercent: round(cpuPercent), memoryPercent: round(Math.min(100, (100 * rssBytes) / totalmem())), memoryBytes: rssBytes };
 }
+
+session(0);
