@@ -98,8 +98,3 @@ export async function openConnection(options: ConnectionOptions): Promise<Daemon
     destroy: () => void socket.destroy(),
   };
 }
-
-/** Waits between attempts to reach the daemon again: 100 ms doubling to 2 s, each with up to a quarter more. */
-export function* backoffDelays(): Generator<number, never> {
-  for (let delay = 100; ; delay = Math.min(2000, delay * 2)) yield delay * (1 + Math.random() / 4);
-}

@@ -1,9 +1,11 @@
 import type { Readable, Writable } from "node:stream";
+import pRetry from "p-retry";
 import { LineFramer } from "../transport/framing.js";
 import { rpcError, type ErrorData } from "../protocol/errors.js";
-import { ClientError, RpcError } from "./errors.js";
+import { isPermanent } from "./connection.js";
+import { ClientError } from "./errors.js";
 import type { ResolvedClientOptions } from "./options.js";
-import { OWN_ID, backoffDelays, openConnection, type DaemonConnection } from "./bridge-connection.js";
+import { OWN_ID, openConnection, type DaemonConnection } from "./bridge-connection.js";
 
 export interface BridgeOptions {
   readonly client: Pick<ResolvedClientOptions, "host" | "port" | "tls" | "connectTimeoutMs" | "token" | "keepaliveMs">;
@@ -105,21 +107,22 @@ export async function runBridge(options: BridgeOptions): Promise<void> {
 
   const open = (replay: readonly string[]): Promise<DaemonConnection> => openConnection({ client, replay, onReply: fromDaemon });
 
-  /** A new connection after the daemon went away: retried with backoff until reconnectForMs has passed. */
+  /** A new connection after the daemon went away: retried with backoff (as the pool connects) for reconnectForMs. */
   const reopen = async (): Promise<DaemonConnection> => {
-    const deadline = Date.now() + reconnectForMs;
-    let last: unknown;
-    for (const delay of backoffDelays()) {
-      if (Date.now() + delay > deadline) break;
-      await new Promise((r) => setTimeout(r, delay));
-      try {
-        return await open(handshake.filter((line) => line !== undefined));
-      } catch (err) {
-        if (err instanceof RpcError || (err instanceof ClientError && err.permanent)) throw err;
-        last = err;
-      }
+    try {
+      return await pRetry(() => open(handshake.filter((line) => line !== undefined)), {
+        retries: Number.POSITIVE_INFINITY,
+        minTimeout: 100,
+        maxTimeout: 2000,
+        factor: 2,
+        randomize: true,
+        maxRetryTime: reconnectForMs,
+        shouldRetry: ({ error }) => !isPermanent(error),
+      });
+    } catch (err) {
+      if (isPermanent(err)) throw err;
+      throw new ClientError("CONNECT_FAILED", `swarmd at ${where} did not come back within ${reconnectForMs / 1000} s (${(err as Error).message}).`, { cause: err });
     }
-    throw new ClientError("CONNECT_FAILED", `swarmd at ${where} did not come back within ${reconnectForMs / 1000} s${last instanceof Error ? ` (${last.message})` : ""}.`, { cause: last });
   };
 
   input.on("data", (chunk: Buffer) => hostLines.push(chunk));
@@ -137,7 +140,7 @@ export async function runBridge(options: BridgeOptions): Promise<void> {
       if (hostDone) conn.end();
       const broke = await conn.closed;
       conn = undefined;
-      if (broke instanceof RpcError || (broke instanceof ClientError && broke.permanent)) throw broke;
+      if (isPermanent(broke)) throw broke;
       answerLost();
       if (hostDone) {
         if (broke !== undefined) throw broke;
