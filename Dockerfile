@@ -21,7 +21,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
-COPY --from=build /app/scripts/image-steps.sh scripts/
+COPY --from=build /app/scripts/image-steps.sh /app/scripts/example-worker.mjs /app/scripts/example-worker-usage.mjs scripts/
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

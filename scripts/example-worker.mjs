@@ -1,36 +1,45 @@
 #!/usr/bin/env node
-// A swarmd worker to copy: it works for one agent, executing the tasks the daemon assigns to it.
+// A swarmd worker to copy: it works for one agent, or with --adopt for every agent no worker serves (agents that
+// others spawn, such as a visualiser's, included), executing the tasks the daemon assigns to them.
 //
 //   node scripts/example-worker.mjs --agent <agentId> [--host 127.0.0.1] [--port 9500] [--shell] [--pull] (--help: all)
+//   node scripts/example-worker.mjs --adopt [--swarm <swarmId>] [--type coder,tester] --shell
 //   SWARMD_TOKEN=<secret> node scripts/example-worker.mjs --agent <agentId> --tls-ca ca.pem   (a protected daemon)
 //
 // By default each task is answered with {echo: <description>}. With --shell the description runs as `sh -c` and the
 // result is {exitCode, stdout, stderr} (a non-zero exit reports task_fail); a line "##progress 0.5 <message>" on
 // stdout is reported with task_progress. While a task runs, a heartbeat keeps its lease alive. Every heartbeat it
 // reports the CPU and memory that it and the commands it runs use (agent_usage), so dashboards show measured figures
-// (on Linux the whole process tree, read from /proc; elsewhere the worker process alone). If the daemon goes
+// (on Linux the whole process tree, read from /proc; elsewhere the worker process alone). With --adopt each agent
+// reports what its own commands use, and nothing without /proc. Every heartbeat --adopt looks for agents to attach
+// to; one that another worker attaches to with takeover, or that is terminated, it lets go. If the daemon goes
 // away the worker reconnects with backoff and attaches again. If the daemon's tokens change (SIGHUP) the worker
 // authenticates again; if its token is refused (at once, or after it was revoked), or the daemon's certificate is not
 // trusted, it exits 1.
-// Plain Node, no dependencies.
+// Plain Node, no dependencies; copy it with example-worker-usage.mjs.
 import { spawn } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
-import { totalmem } from "node:os";
+import { readFileSync } from "node:fs";
 import { connect, isIP } from "node:net";
 import { connect as connectTls } from "node:tls";
 import { parseArgs } from "node:util";
+import { commandUsage, trackCommand, workerUsage } from "./example-worker-usage.mjs";
 
 const USAGE = `usage: example-worker.mjs --agent <agentId> [options]
+       example-worker.mjs --adopt [--swarm <swarmId>] [--type <types>] [options]
 
   --agent <id>       the agent to work for (agent_spawn or swarm_init names it)
+  --adopt            work for every agent that no worker serves, now and as they are spawned
+  --swarm <id>       with --adopt: only this swarm's agents (default: every active swarm's)
+  --type <types>     with --adopt: only agents of these types, comma-separated, as agent_list names them
   --host <address>   daemon address (MCP_HOST, default 127.0.0.1)
   --port <port>      daemon port (MCP_TCP_PORT, default 9500)
   --token <secret>   access token, write scope, for a daemon with tokens (SWARMD_TOKEN)
   --tls              connect with TLS (the system's trusted CAs)
   --tls-ca <file>    trust this CA (PEM); implies --tls
   --shell            run each task's description with sh -c; the result is {exitCode, stdout, stderr}
-  --pull             long-poll task_claim instead of receiving pushed assignments
-  --heartbeat <s>    seconds between usage reports, and progress reports while a task runs (default 5)
+  --pull             with --agent: long-poll task_claim instead of receiving pushed assignments
+  --heartbeat <s>    seconds between usage reports, --adopt's looks for agents, and progress reports while a task
+                     runs (default 5)
   --help             this text
 `;
 const usageError = (why) => {
@@ -42,6 +51,9 @@ try {
   ({ values: opt } = parseArgs({
     options: {
       agent: { type: "string" },
+      adopt: { type: "boolean", default: false },
+      swarm: { type: "string" },
+      type: { type: "string" },
       host: { type: "string", default: process.env.MCP_HOST ?? "127.0.0.1" },
       port: { type: "string", default: process.env.MCP_TCP_PORT ?? "9500" },
       token: { type: "string", default: process.env.SWARMD_TOKEN },
@@ -60,7 +72,10 @@ if (opt.help) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
-if (!opt.agent) usageError("--agent is required");
+if (opt.adopt === (opt.agent !== undefined)) usageError(opt.adopt ? "--agent and --adopt exclude each other" : "--agent or --adopt is required");
+if (!opt.adopt && (opt.swarm ?? opt.type) !== undefined) usageError(`${opt.swarm === undefined ? "--type" : "--swarm"} goes with --adopt`);
+if (opt.adopt && opt.pull) usageError("--pull works for one --agent");
+const types = opt.type === undefined ? undefined : new Set(opt.type.split(",").map((t) => t.trim()).filter(Boolean));
 if (!/^\d+$/.test(opt.port) || Number(opt.port) < 1 || Number(opt.port) > 65535) usageError(`--port must be a TCP port, not ${JSON.stringify(opt.port)}`);
 if (!(Number(opt.heartbeat) > 0)) usageError(`--heartbeat must be a positive number of seconds, not ${JSON.stringify(opt.heartbeat)}`);
 let ca;
@@ -69,7 +84,7 @@ try {
 } catch (err) {
   usageError(`cannot read --tls-ca: ${err.message}`);
 }
-const log = (text) => process.stderr.write(`[worker ${opt.agent}] ${text}\n`);
+const log = (text) => process.stderr.write(`[worker${opt.adopt ? "" : ` ${opt.agent}`}] ${text}\n`);
 
 /** TCP, or TLS checked against --tls-ca or the system's CAs (SNI only for host names, not addresses). */
 function open() {
@@ -122,18 +137,54 @@ function session(attempt) {
     }
   }
 
+  // The agents this connection works for.
+  const serving = new Set();
+  const attach = async (agentId, takeover) => {
+    await tool("agent_attach", { agentId, takeover, delivery: opt.pull ? "pull" : "push" });
+    serving.add(agentId);
+    log(`attached${opt.adopt ? ` ${agentId}` : ""} (${opt.pull ? "pull" : "push"})`);
+  };
+  /** --adopt: attach to each agent that is not terminated, has no worker, and is of --swarm and --type. */
+  const adopt = async () => {
+    const { agents } = await tool("agent_list", { filter: "all", ...(opt.swarm === undefined ? {} : { swarmId: opt.swarm }) });
+    for (const a of agents) {
+      if (a.runtime.attached || serving.has(a.id) || (types !== undefined && !types.has(a.type))) continue;
+      // Without takeover: another worker that attached since the listing keeps its agent.
+      await attach(a.id, false).catch((err) => log(`not attached to ${a.id}: ${err.message}`));
+    }
+  };
+  let lastAdoptError;
+  let looking; // one look at a time: a slow one is not overtaken by the next heartbeat's
+  const adoptNow = () =>
+    (looking ??= adopt()
+      .then(
+        () => (lastAdoptError = undefined),
+        (err) => {
+          if (err.message !== lastAdoptError) log(`cannot list agents to adopt: ${err.message}`);
+          lastAdoptError = err.message;
+        },
+      )
+      .finally(() => (looking = undefined)));
+
   socket.on(ready, async () => {
     try {
       const _meta = opt.token === undefined ? undefined : { "swarmd/token": opt.token };
       await call("initialize", { protocolVersion: "2025-06-18", clientInfo: { name: "example-worker", version: "1" }, capabilities: {}, _meta });
-      await tool("agent_attach", { agentId: opt.agent, takeover: true, delivery: opt.pull ? "pull" : "push" });
-      const reportUsage = () => tool("agent_usage", usage()).catch(() => {});
-      void reportUsage();
-      const usageTimer = setInterval(reportUsage, Number(opt.heartbeat) * 1000);
-      socket.once("close", () => clearInterval(usageTimer));
+      if (opt.adopt) {
+        log(`adopting the agents no worker serves, of ${opt.swarm ?? "every active swarm"}${types ? ` with type ${[...types].join(" or ")}` : ""}`);
+        await adoptNow();
+      } else await attach(opt.agent, true);
+      const reportUsage = () => {
+        for (const report of opt.adopt ? commandUsage(serving) : [workerUsage()]) void tool("agent_usage", report).catch(() => {});
+      };
+      reportUsage();
+      const timer = setInterval(() => {
+        reportUsage();
+        if (opt.adopt) void adoptNow();
+      }, Number(opt.heartbeat) * 1000);
+      socket.once("close", () => clearInterval(timer));
       attempt = 0;
       lastSocketError = undefined;
-      log(`attached (${opt.pull ? "pull" : "push"})`);
       while (opt.pull && !socket.destroyed) {
         const { assignment } = await tool("task_claim", { agentId: opt.agent, waitMs: 30000 });
         if (assignment) await work(assignment);
@@ -169,6 +220,10 @@ function session(attempt) {
         else resolve(message.result);
       } else if (message.method === "notifications/task/assigned") void work(message.params);
       else if (message.method === "notifications/task/cancelled") log(`assignment ${message.params.assignmentId} cancelled: ${message.params.reason}`);
+      else if (message.method === "notifications/agent/terminated" || message.method === "notifications/agent/detached") {
+        serving.delete(message.params.agentId);
+        log(`${message.method === "notifications/agent/terminated" ? "terminated" : "detached"}: ${message.params.agentId} (${message.params.reason})`);
+      }
     }
   });
   socket.on("error", (err) => {
@@ -193,6 +248,7 @@ function run(a, onProgress) {
   return new Promise((resolve, reject) => {
     const env = { ...process.env, SWARMD_AGENT_ID: a.agentId, SWARMD_TASK_ID: a.taskId, SWARMD_ATTEMPT: String(a.attempt), SWARMD_INPUT: JSON.stringify(a.input ?? null), SWARMD_DEPENDENCY_RESULTS: JSON.stringify(a.dependencyResults ?? {}) };
     const child = spawn("sh", ["-c", a.description], { env });
+    if (opt.adopt) trackCommand(a.agentId, child);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {
@@ -203,62 +259,6 @@ function run(a, onProgress) {
     child.on("error", reject);
     child.on("close", (exitCode) => resolve({ exitCode, stdout: stdout.replace(/^##progress.*\n?/gm, ""), stderr }));
   });
-}
-
-
-/** Linux: every process under this one (the worker and what it runs), from /proc; undefined where there is no /proc. */
-function processTree() {
-  let pids;
-  try {
-    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
-  } catch {
-    return undefined;
-  }
-  const stats = new Map();
-  for (const pid of pids) {
-    try {
-      const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-      // After the command name (in parentheses, and it may hold spaces): state, ppid, … utime is the 12th field.
-      const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-      stats.set(Number(pid), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
-    } catch {
-      // gone since readdir
-    }
-  }
-  const tree = [process.pid];
-  for (let i = 0; i < tree.length; i++) for (const [pid, s] of stats) if (s.ppid === tree[i]) tree.push(pid);
-  let ticks = 0;
-  let rssBytes = 0;
-  for (const pid of tree) {
-    ticks += stats.get(pid)?.ticks ?? 0;
-    try {
-      rssBytes += Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
-    } catch {
-      // gone since its stat was read
-    }
-  }
-  // Ticks of user and system time, children waited for included, at USER_HZ = 100 (fixed for /proc on Linux).
-  return { cpuMs: ticks * 10, rssBytes };
-}
-
-/** CPU time used so far (ms) and resident memory now (bytes): the process tree where /proc has it, else this process. */
-function measure() {
-  const tree = processTree();
-  if (tree !== undefined) return tree;
-  const self = process.cpuUsage();
-  return { cpuMs: (self.user + self.system) / 1000, rssBytes: process.memoryUsage.rss() };
-}
-
-let lastSample = { at: performance.now(), cpuMs: measure().cpuMs };
-
-/** CPU since the last call (percent of one core) and resident memory now, for agent_usage. */
-function usage() {
-  const { cpuMs, rssBytes } = measure();
-  const at = performance.now();
-  const cpuPercent = Math.max(0, (100 * (cpuMs - lastSample.cpuMs)) / Math.max(1, at - lastSample.at));
-  lastSample = { at, cpuMs };
-  const round = (n) => Math.round(n * 10) / 10;
-  return { cpuPercent: round(cpuPercent), memoryPercent: round(Math.min(100, (100 * rssBytes) / totalmem())), memoryBytes: rssBytes };
 }
 
 session(0);

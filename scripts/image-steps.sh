@@ -2,7 +2,7 @@
 # The container image's steps, one command each. The Dockerfile runs them (RUN, CMD, HEALTHCHECK), and CI runs them on
 # the host with `verify` (no Docker engine there), so the image and what is tested cannot drift apart.
 #
-#   sh scripts/image-steps.sh install | build | prune | start | probe | verify
+#   sh scripts/image-steps.sh install | build | prune | start | probe | worker [options] | verify
 set -eu
 
 case "${1:-}" in
@@ -10,6 +10,11 @@ case "${1:-}" in
   build) npm run build ;;
   prune) npm prune --omit=dev --no-audit --no-fund ;;
   start) exec node dist/swarmd.js ;;
+  # The example worker (docker-compose.yml's worker service), with its options: e.g. worker --adopt --shell.
+  worker)
+    shift
+    exec node scripts/example-worker.mjs "$@"
+    ;;
   probe)
     if [ -n "${SWARMD_TLS_CA:-}" ]; then
       # Mutual TLS: the protocol port wants a client certificate the probe does not have; the HTTP side port's /ready
@@ -29,8 +34,9 @@ case "${1:-}" in
     # ENV (the database and ports moved somewhere free), then probe the running daemon as HEALTHCHECK does.
     root=$(cd "$(dirname "$0")/.." && pwd)
     work=$(mktemp -d)
-    trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+    trap 'kill $pid $wpid 2>/dev/null || true; rm -rf "$work"' EXIT
     pid=""
+    wpid=""
     # COPY <sources…> <dest> from the build context (relative to WORKDIR): directories merge into dest, files land
     # in dest when it ends with "/" (or names several sources), else become dest.
     grep -E '^COPY [^-]' "$root/Dockerfile" | while read -r _ args; do
@@ -63,6 +69,21 @@ case "${1:-}" in
     for _ in $(seq 1 50); do
       if sh scripts/image-steps.sh probe >/dev/null 2>&1; then
         echo "verify: the image's steps built, started and answered the probe"
+        # The worker step, as the compose file runs it, works for an agent spawned after it started.
+        sh scripts/image-steps.sh worker --adopt --shell --heartbeat 0.2 2>"$work/worker.log" &
+        wpid=$!
+        ctl() { node dist/src/cli/swarmctl.js "$@"; }
+        ctl swarm init >/dev/null
+        ctl agent spawn coder >/dev/null
+        if out=$(timeout 30 node dist/src/cli/swarmctl.js task run "echo worked" --wait --json 2>&1) &&
+          case "$out" in *'"stdout":"worked\n"'*) true ;; *) false ;; esac; then
+          echo "verify: the worker step ran a task"
+        else
+          echo "verify: the worker step ran no task: $out; its log: $(cat "$work/worker.log")" >&2
+          exit 1
+        fi
+        kill "$wpid"
+        wpid=""
         kill -TERM "$pid"
         wait "$pid"
         exit 0
@@ -73,7 +94,7 @@ case "${1:-}" in
     exit 1
     ;;
   *)
-    echo "usage: sh scripts/image-steps.sh install|build|prune|start|probe|verify" >&2
+    echo "usage: sh scripts/image-steps.sh install|build|prune|start|probe|worker [options]|verify" >&2
     exit 2
     ;;
 esac

@@ -52,10 +52,14 @@ t.test("help: every command is listed, each has its own --help, mistakes are usa
 t.test("the example worker: --help lists its options, mistakes are one usage line and exit 2, no stack trace", async (t) => {
   const help = await run(WORKER, "--help");
   t.equal(help.code, 0);
-  for (const option of ["--agent", "--host", "--port", "--shell", "--pull", "--heartbeat"]) t.match(help.stdout, option);
+  for (const option of ["--agent", "--adopt", "--swarm", "--type", "--host", "--port", "--shell", "--pull", "--heartbeat"]) t.match(help.stdout, option);
   for (const [args, message] of [
     [["--bogus"], "Unknown option '--bogus'"],
-    [[], "--agent is required"],
+    [[], "--agent or --adopt is required"],
+    [["--agent", "agent_1_x", "--adopt"], "--agent and --adopt exclude each other"],
+    [["--agent", "agent_1_x", "--type", "coder"], "--type goes with --adopt"],
+    [["--agent", "agent_1_x", "--swarm", "swarm_1_x"], "--swarm goes with --adopt"],
+    [["--adopt", "--pull"], "--pull works for one --agent"],
     [["--agent", "agent_1_x", "--port", "nine"], '--port must be a TCP port, not "nine"'],
     [["--agent", "agent_1_x", "--heartbeat", "0"], '--heartbeat must be a positive number of seconds, not "0"'],
   ] as const) {
@@ -225,12 +229,16 @@ t.test("the npm package carries everything the README tells its users to run", a
   });
   const files = new Set((JSON.parse(packed) as Array<{ files: Array<{ path: string }> }>)[0]?.files.map((f) => f.path));
   const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { bin: Record<string, string>; exports: Record<string, { import?: string; types?: string }> };
+  // The example worker is copied and run as it is: the modules it imports from beside it go with it.
+  const workerModules = [...readFileSync(WORKER, "utf8").matchAll(/^import .* from "\.\/(.+)";$/gm)].map((m) => `scripts/${m[1]}`);
+  t.ok(workerModules.includes("scripts/example-worker-usage.mjs"), "the worker's own imports are found");
   const wanted = [
     ...Object.values(pkg.bin),
     ...Object.values(pkg.exports).flatMap((e) => [e.import, e.types].filter((p): p is string => p !== undefined).map((p) => p.replace(/^\.\//, ""))),
     "dist/checkpoint-worker.js",
     "dist/backup-worker.js",
     "scripts/example-worker.mjs",
+    ...workerModules,
   ];
   t.same(wanted.filter((p) => !files.has(p)), [], `${files.size} files packed`);
 });

@@ -4,8 +4,10 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import t from "tap";
 import { LineClient } from "../scripts/line-client.js";
+import { swarmInit, taskOrchestrate, taskWait } from "../src/protocol/tools/index.js";
 import { freePort, startDaemon, tempDir } from "./helpers/daemon.js";
 import { spawnDaemon, spawnListening, waitForLog } from "./helpers/spawn.js";
+import { callTool } from "./helpers/tools.js";
 
 const get = async (port: number, path: string): Promise<{ status: number; body: string }> => {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
@@ -161,8 +163,24 @@ t.test("the Dockerfile and compose file run the scripted image steps, and those 
   t.match(dockerfile, /^STOPSIGNAL SIGTERM$/m);
   t.match(dockerfile, /^HEALTHCHECK .*CMD \["sh", "scripts\/image-steps\.sh", "probe"\]$/m);
   t.match(dockerfile, /^CMD \["sh", "scripts\/image-steps\.sh", "start"\]$/m);
+  // The final stage has the image steps and, for the worker step, the example worker with the modules it imports.
+  const finalStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+  const copied = [...finalStage.matchAll(/^COPY --from=build (.*) (\S+)$/gm)].flatMap((m) => (m[1] as string).split(" ").map((src) => `${m[2]}${src.split("/").pop()}`));
+  const workerSource = readFileSync(new URL("../scripts/example-worker.mjs", import.meta.url), "utf8");
+  const workerFiles = ["example-worker.mjs", ...[...workerSource.matchAll(/^import .* from "\.\/(.+)";$/gm)].map((m) => m[1] as string)];
+  t.ok(workerFiles.length > 1, "the worker's own imports are found");
+  for (const file of ["image-steps.sh", ...workerFiles]) t.ok(copied.includes(`scripts/${file}`), `the image has scripts/${file}`);
   const compose = readFileSync(new URL("../docker-compose.yml", import.meta.url), "utf8");
-  for (const needle of ["aliases: [multi-agent-container]", '"127.0.0.1:9500:9500"', "swarmd-data:/data", 'test: ["CMD", "sh", "scripts/image-steps.sh", "probe"]', "SWARMD_PROTECTED", "SWARMD_AUTH_TOKENS"]) {
+  for (const needle of [
+    "aliases: [multi-agent-container]",
+    '"127.0.0.1:9500:9500"',
+    "swarmd-data:/data",
+    'test: ["CMD", "sh", "scripts/image-steps.sh", "probe"]',
+    "SWARMD_PROTECTED",
+    "SWARMD_AUTH_TOKENS",
+    'command: ["sh", "scripts/image-steps.sh", "worker", "--adopt", "--shell"]',
+    "profiles: [workers]",
+  ]) {
     t.match(compose, needle);
   }
 
@@ -180,6 +198,16 @@ t.test("the Dockerfile and compose file run the scripted image steps, and those 
     if (code !== 0) await new Promise((r) => setTimeout(r, 100));
   }
   t.equal(code, 0, "the HEALTHCHECK probe passes against the started daemon");
+  // The compose file's worker service: the worker step with --adopt runs the task of an agent spawned after it started.
+  const worker = spawn("sh", ["scripts/image-steps.sh", "worker", "--adopt", "--shell", "--heartbeat", "0.2"], { cwd: root, env, stdio: "ignore" });
+  t.teardown(() => worker.kill("SIGKILL"));
+  const c = await LineClient.connect(Number(env.MCP_TCP_PORT));
+  t.teardown(() => c.close());
+  await callTool(t, c, swarmInit, { initialAgents: [{ type: "coder" }] });
+  const { taskId } = await callTool(t, c, taskOrchestrate, { task: "echo from the image worker" });
+  const done = await callTool(t, c, taskWait, { taskId, timeoutMs: 20_000 });
+  t.same([done.status, (done.result as { stdout?: string } | null)?.stdout], ["completed", "from the image worker\n"], "the worker step ran it");
+  worker.kill("SIGTERM");
   start.kill("SIGTERM");
   t.equal(await new Promise((r) => start.on("exit", r)), 0, "STOPSIGNAL SIGTERM stops it cleanly (exec: node is the process)");
   t.not(await probe(), 0, "and the probe fails once it is gone");

@@ -9,7 +9,8 @@ const WORKER = fileURLToPath(new URL("../../scripts/example-worker.mjs", import.
 
 export interface Worker {
   readonly proc: ChildProcess;
-  readonly agentId: string;
+  /** The agent it works for; undefined for --adopt. */
+  readonly agentId: string | undefined;
   /** What the worker printed on stderr. */
   readonly log: string[];
   /** Resolves when the worker has (re)attached `count` times in all. */
@@ -18,7 +19,16 @@ export interface Worker {
 
 /** The example worker from scripts/, as a real process, working for `agentId` in shell mode. */
 export function startWorker(t: Test, port: number, agentId: string, extra: string[] = []): Worker {
-  const proc = spawn(process.execPath, [WORKER, "--agent", agentId, "--port", String(port), "--shell", ...extra], { stdio: ["ignore", "ignore", "pipe"] });
+  return workerProcess(t, port, ["--agent", agentId, ...extra], agentId);
+}
+
+/** The example worker in --adopt mode, in shell mode: it works for every agent no worker serves. */
+export function startAdoptingWorker(t: Test, port: number, extra: string[] = []): Worker {
+  return workerProcess(t, port, ["--adopt", ...extra], undefined);
+}
+
+function workerProcess(t: Test, port: number, args: string[], agentId: string | undefined): Worker {
+  const proc = spawn(process.execPath, [WORKER, ...args, "--port", String(port), "--shell"], { stdio: ["ignore", "ignore", "pipe"] });
   const log: string[] = [];
   proc.stderr?.setEncoding("utf8").on("data", (d: string) => log.push(...d.split("\n").filter(Boolean)));
   t.teardown(() => {
@@ -26,8 +36,8 @@ export function startWorker(t: Test, port: number, agentId: string, extra: strin
   });
   const attached = async (count = 1): Promise<void> => {
     const deadline = Date.now() + 10_000;
-    while (log.filter((l) => l.includes("attached")).length < count) {
-      if (Date.now() > deadline) throw new Error(`worker for ${agentId} did not attach: ${log.join(" | ")}`);
+    while (log.filter((l) => /^\[worker[^\]]*\] attached/.test(l)).length < count) {
+      if (Date.now() > deadline) throw new Error(`worker ${args.join(" ")} did not attach ${count} times: ${log.join(" | ")}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   };
