@@ -91,3 +91,28 @@ t.test("swarmctl bridge without --token passes a refusal on: the host may authen
   t.ok((await reply(3)).result, "then the host's own token works");
   t.equal(await new Promise((r) => bridge.on("close", r)), 0);
 });
+
+t.test("swarmctl bridge keeps u64 ids exact: what was answered is not answered again, what was lost is, by its own id", async (t) => {
+  const port = await freePort();
+  const first = await spawnListening(t, ["--db", join(tempDir(t), "u64.db"), "--port", String(port), "--http-port", "0"]);
+  const bridge = spawn(process.execPath, [SWARMCTL, "bridge", "--port", String(port), "--reconnect-for", "0"], { env: { PATH: process.env.PATH ?? "" } });
+  let stdout = "";
+  bridge.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  // Two ids that JSON.parse makes the same number (18446744073709552000).
+  const answered = "18446744073709551615";
+  const inFlight = "18446744073709551614";
+  bridge.stdin.write(`{"jsonrpc":"2.0","id":${answered},"method":"tools/call","params":{"name":"swarm_init","arguments":{}}}\n`);
+  while (!stdout.includes(`"id":${answered}`)) await new Promise((r) => setTimeout(r, 20));
+  const taskLine = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"task_orchestrate","arguments":{"task":"never taken"}}}\n`;
+  bridge.stdin.write(taskLine);
+  while (!stdout.includes('"id":1,')) await new Promise((r) => setTimeout(r, 20));
+  const taskId = /"taskId":"(task_[^"]+)"/.exec(stdout)?.[1];
+  bridge.stdin.write(`{"jsonrpc":"2.0","id":${inFlight},"method":"tools/call","params":{"name":"task_wait","arguments":{"taskId":"${taskId}","timeoutMs":60000}}}\n`);
+  await new Promise((r) => setTimeout(r, 300));
+  first.proc.kill("SIGKILL");
+  t.equal(await new Promise((r) => bridge.on("close", r)), 3, "--reconnect-for 0: the bridge ends");
+  const lines = stdout.trim().split("\n");
+  const ids = lines.map((l) => /^\{"jsonrpc":"2\.0","id":([^,]+),/.exec(l)?.[1]);
+  t.same(ids, [answered, "1", inFlight], "one reply a request, each with the id it was sent with");
+  t.match(lines[2], /"reason":"connection_lost"/, "the one in flight is answered as lost");
+});

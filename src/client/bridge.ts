@@ -2,6 +2,7 @@ import type { Readable, Writable } from "node:stream";
 import pRetry from "p-retry";
 import { LineFramer } from "../transport/framing.js";
 import { rpcError, type ErrorData } from "../protocol/errors.js";
+import { idText } from "../protocol/raw-id.js";
 import { isPermanent } from "./connection.js";
 import { ClientError } from "./errors.js";
 import type { ResolvedClientOptions } from "./options.js";
@@ -74,7 +75,8 @@ export async function runBridge(options: BridgeOptions): Promise<void> {
     // A cancelled request gets no reply.
     if (message.method === "notifications/cancelled") unanswered.delete(JSON.stringify(message.params?.requestId));
     else if (typeof message.method === "string" && (typeof message.id === "string" || typeof message.id === "number")) {
-      unanswered.set(JSON.stringify(message.id), { line: text, resent: false });
+      // Keyed by the id's text as the reply will carry it: exact for u64 ids that JSON.parse rounds.
+      unanswered.set(idText(message.id, text), { line: text, resent: false });
     }
   };
 

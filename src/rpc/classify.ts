@@ -1,5 +1,5 @@
 import { rpcError } from "../protocol/errors.js";
-import { arrayElementStart, rawIdMember } from "./raw-id.js";
+import { idText } from "../protocol/raw-id.js";
 import { NULL_ID, errorLine, type JsonRpcId } from "./wire.js";
 
 /** What a parsed message is, by JSON-RPC 2.0 §4–5. */
@@ -21,8 +21,7 @@ export function classify(message: unknown, line: string, index: number): Classif
   if (method === undefined && id !== undefined && ("result" in m || "error" in m)) return { kind: "response" };
   let idJson: string | undefined;
   if (id !== undefined) {
-    if (typeof id === "string") idJson = JSON.stringify(id);
-    else if (typeof id === "number") idJson = Number.isSafeInteger(id) ? String(id) : exactId(line, index, id);
+    if (typeof id === "string" || typeof id === "number") idJson = idText(id, line, index);
     else if (id === null) idJson = NULL_ID;
     else return invalid(NULL_ID, "id must be a string, a number or null");
   }
@@ -35,10 +34,4 @@ export function classify(message: unknown, line: string, index: number): Classif
 
 function invalid(idJson: string, why: string): Classified {
   return { kind: "invalid", reply: errorLine(idJson, rpcError("INVALID_REQUEST", `Invalid Request: ${why}.`)) };
-}
-
-/** The id's source text when JSON.parse could not represent it exactly (integers beyond 2^53). */
-function exactId(line: string, index: number, parsed: number): string {
-  const raw = rawIdMember(line, index < 0 ? 0 : arrayElementStart(line, index));
-  return raw ?? JSON.stringify(parsed);
 }

@@ -3,6 +3,16 @@
  * read the id's source text from the line. Only called on that rare path, on text JSON.parse already accepted.
  */
 
+/**
+ * The JSON text a reply carries for a request's parsed `id`: a string or safe integer as JSON.stringify writes it, any
+ * other number as the request wrote it. `index` is the request's place in a native batch, else -1.
+ */
+export function idText(id: string | number, line: string, index = -1): string {
+  if (typeof id === "string") return JSON.stringify(id);
+  if (Number.isSafeInteger(id)) return String(id);
+  return rawIdMember(line, index < 0 ? 0 : arrayElementStart(line, index)) ?? JSON.stringify(id);
+}
+
 /** Source text of the `"id"` member of the object starting at `from` (the last one, as JSON.parse keeps). */
 export function rawIdMember(text: string, from = 0): string | undefined {
   let i = skipWs(text, from);
