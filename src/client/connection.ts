@@ -32,6 +32,9 @@ const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
  */
 export class ClientConnection {
   serverVersion: string | undefined;
+  /** Resolves with the reason once the connection is closed, by either side. */
+  readonly closed: Promise<ClientError>;
+  private markClosed: (err: ClientError) => void = () => {};
   private readonly pending = new Map<number, Pending>();
   private unwritten: Pending[] = [];
   private nextId = 1;
@@ -48,6 +51,7 @@ export class ClientConnection {
     private readonly options: ResolvedClientOptions,
     private readonly onNotification: NotificationHandler,
   ) {
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
     const framer = new LineFramer(MAX_MESSAGE_BYTES, {
       line: (text) => this.receive(text),
       oversize: () => this.destroy(new ClientError("PROTOCOL_ERROR", "The server sent an oversized line.")),
@@ -164,6 +168,7 @@ export class ClientConnection {
   destroy(err: ClientError): void {
     if (this.closedWith) return;
     this.closedWith = err;
+    this.markClosed(err);
     clearInterval(this.keepalive);
     for (const [id, entry] of this.pending) {
       entry.cleanup();

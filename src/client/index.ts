@@ -11,6 +11,7 @@ import { TypedTools } from "./typed.js";
 export { ClientError, RpcError, errorCodes, type ClientErrorCode, type ErrorName } from "./errors.js";
 export type { ClientOptions, ResolvedClientOptions } from "./options.js";
 export type { RequestOptions } from "./connection.js";
+export { SwarmWorker, TaskFailure, type Assignment, type AssignmentContext, type UsageReport, type WorkerEnd, type WorkerEvent, type WorkerOptions } from "./worker.js";
 export type { ToolInput, ToolMap, ToolName, ToolPayload };
 
 export type Notification = { readonly method: string; readonly params: unknown };
