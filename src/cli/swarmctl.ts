@@ -5,6 +5,7 @@ import { VERSION } from "../version.js";
 import { parseArgs, type OptionSpec } from "./args.js";
 import { commands, type Command } from "./commands/index.js";
 import { UsageError } from "./format.js";
+import { WATCH_OPTION, watch } from "./watch.js";
 
 /** Exit codes: 0 success, 1 the server said no (or a task failed), 2 usage, 3 no connection or no reply in time. */
 const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
@@ -23,6 +24,9 @@ const GLOBAL: Record<string, OptionSpec> = {
   help: { help: "Show help" },
 };
 
+/** A command's own options, with --watch for those that only read. */
+const optionsOf = (command: Command): Record<string, OptionSpec> => ({ ...(command.options ?? {}), ...(command.watchable ? WATCH_OPTION : {}) });
+
 function usage(command?: Command): string {
   const optionLine = (left: string, help: string): string => `  ${left}`.padEnd(28) + help;
   const optionLines = (spec: Record<string, OptionSpec>): string =>
@@ -30,7 +34,8 @@ function usage(command?: Command): string {
       .map(([name, o]) => optionLine(`--${name}${o.value ? ` <${o.value}>` : ""}`, o.help))
       .join("\n");
   if (command !== undefined) {
-    return `Usage: swarmctl ${command.usage}\n\n${command.summary}.\n${command.options ? `\nOptions:\n${optionLines(command.options)}\n` : ""}\nGlobal options:\n${optionLines(GLOBAL)}\n`;
+    const own = optionsOf(command);
+    return `Usage: swarmctl ${command.usage}\n\n${command.summary}.\n${Object.keys(own).length > 0 ? `\nOptions:\n${optionLines(own)}\n` : ""}\nGlobal options:\n${optionLines(GLOBAL)}\n`;
   }
   const width = Math.max(...commands.map((c) => c.name.length));
   return `swarmctl ${VERSION} — command line for swarmd
@@ -77,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
   const { command } = found;
   let parsed;
   try {
-    parsed = parseArgs([...argv.slice(0, firstWord), ...found.rest], { ...GLOBAL, ...(command.options ?? {}) });
+    parsed = parseArgs([...argv.slice(0, firstWord), ...found.rest], { ...GLOBAL, ...optionsOf(command) });
   } catch (err) {
     process.stderr.write(`swarmctl: ${(err as Error).message}\n${usage(command)}`);
     return EXIT.usage;
@@ -114,20 +119,36 @@ async function main(argv: string[]): Promise<number> {
     clientInfo: { name: "swarmctl", version: VERSION },
   };
   const client = new SwarmClient(clientOptions);
+  // What the command prints goes here: stdout, or the frame --watch is drawing.
+  let write = (text: string): void => void process.stdout.write(text);
+  const ctx = {
+    client,
+    clientOptions,
+    args: parsed.positionals,
+    opt: text,
+    flag: (name: string) => parsed.options.get(name) === true,
+    json,
+    print: (data: unknown, human: () => string) => write(json ? JSON.stringify(data) + "\n" : human()),
+    readInput: async () => {
+      let text = "";
+      for await (const chunk of process.stdin.setEncoding("utf8")) text += chunk as string;
+      return text;
+    },
+  };
   try {
-    return await command.run({
-      client,
-      clientOptions,
-      args: parsed.positionals,
-      opt: text,
-      flag: (name) => parsed.options.get(name) === true,
+    const every = text("watch");
+    if (every === undefined) return await command.run(ctx);
+    const seconds = Number(every);
+    if (!(seconds > 0)) throw new UsageError(`--watch must be a positive number of seconds, not "${every}"`);
+    return await watch({
+      title: `swarmctl ${argv.join(" ")}`,
+      seconds,
       json,
-      print: (data, human) => process.stdout.write(json ? JSON.stringify(data) + "\n" : human()),
-      readInput: async () => {
-        let text = "";
-        for await (const chunk of process.stdin.setEncoding("utf8")) text += chunk as string;
-        return text;
+      run: (into) => {
+        write = into;
+        return command.run(ctx);
       },
+      explain: (err) => explain(err, command).text,
     });
   } catch (err) {
     return report(err, command);
@@ -157,21 +178,20 @@ function tlsOptions(options: Map<string, string | true>) {
 
 /** One line on stderr that says what happened, and the exit code that goes with it. */
 function report(err: unknown, command: Command): number {
-  if (err instanceof UsageError) {
-    process.stderr.write(`swarmctl: ${err.message}\nUsage: swarmctl ${command.usage}\n`);
-    return EXIT.usage;
-  }
+  const { code, text } = explain(err, command);
+  process.stderr.write(text + "\n");
+  return code;
+}
+
+/** What happened, in one line (two for a usage error), and the exit code that goes with it. */
+function explain(err: unknown, command: Command): { code: number; text: string } {
+  if (err instanceof UsageError) return { code: EXIT.usage, text: `swarmctl: ${err.message}\nUsage: swarmctl ${command.usage}` };
   if (err instanceof RpcError) {
     const reason = typeof err.data?.reason === "string" ? `, ${err.data.reason}` : "";
-    process.stderr.write(`swarmctl: ${inCliTerms(err)} (${err.codeName ?? "error"} ${err.code}${reason})\n`);
-    return EXIT.refused;
+    return { code: EXIT.refused, text: `swarmctl: ${inCliTerms(err)} (${err.codeName ?? "error"} ${err.code}${reason})` };
   }
-  if (err instanceof ClientError) {
-    process.stderr.write(`swarmctl: ${err.message}\n`);
-    return EXIT.unreachable;
-  }
-  process.stderr.write(`swarmctl: ${(err as Error)?.message ?? String(err)}\n`);
-  return EXIT.refused;
+  if (err instanceof ClientError) return { code: EXIT.unreachable, text: `swarmctl: ${err.message}` };
+  return { code: EXIT.refused, text: `swarmctl: ${(err as Error)?.message ?? String(err)}` };
 }
 
 /** The server's message, where it names a tool argument, said with the option that sets it. */

@@ -21,6 +21,8 @@ export interface Command {
   readonly usage: string;
   readonly summary: string;
   readonly options?: Readonly<Record<string, OptionSpec>>;
+  /** It only reads: --watch may run it again and again. */
+  readonly watchable?: boolean;
   run(ctx: CommandContext): Promise<number>;
 }
 

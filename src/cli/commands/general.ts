@@ -22,6 +22,7 @@ export const general: readonly Command[] = [
     name: "info",
     usage: "info",
     summary: "The daemon's version, uptime, connections, database",
+    watchable: true,
     async run(ctx) {
       const info = await ctx.client.serverInfo();
       ctx.print(info, () => keyValues(info));

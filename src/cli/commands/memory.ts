@@ -56,6 +56,7 @@ export const memory: readonly Command[] = [
     name: "memory list",
     usage: "memory list [prefix] [--namespace ns] [--limit n] [--cursor c]",
     summary: "List keys with their sizes, versions and expiry times, a page at a time",
+    watchable: true,
     options: { ...everyNamespace, ...pageOpts("Entries", 100) },
     async run(ctx) {
       const r = await ctx.client.memoryList({ prefix: ctx.args[0], namespace: ctx.opt("namespace"), ...page(ctx) });

@@ -28,6 +28,7 @@ export const swarms: readonly Command[] = [
     name: "swarm status",
     usage: "swarm status [swarmId | --swarm id]",
     summary: "A swarm's counts, metrics and agents",
+    watchable: true,
     options: swarmOpt,
     async run(ctx) {
       // Full agent records, so the table's columns (workload) are filled as in agent list.
@@ -44,6 +45,7 @@ export const swarms: readonly Command[] = [
     name: "swarm list",
     usage: "swarm list [--status active|destroyed|all]",
     summary: "List swarms",
+    watchable: true,
     options: { status: { value: "status", help: "active, destroyed or all (default all)" } },
     async run(ctx) {
       const r = await ctx.client.swarmList({ status: (ctx.opt("status") ?? "all") as "all" });
@@ -76,6 +78,7 @@ export const swarms: readonly Command[] = [
     name: "agent list",
     usage: "agent list [--swarm id] [--filter all|active|idle|busy|offline|terminated]",
     summary: "List agents with their measured metrics",
+    watchable: true,
     options: { ...swarmOpt, filter: { value: "filter", help: "Which agents (default all: not terminated)" } },
     async run(ctx) {
       const r = await ctx.client.agentList({ swarmId: ctx.opt("swarm"), filter: (ctx.opt("filter") ?? "all") as "all" });

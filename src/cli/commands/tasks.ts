@@ -67,6 +67,7 @@ export const tasks: readonly Command[] = [
     name: "task status",
     usage: "task status <taskId>",
     summary: "A task's status and assignments",
+    watchable: true,
     async run(ctx) {
       const v = await ctx.client.taskStatus({ taskId: need(ctx, 0, "taskId") });
       ctx.print(v, () => {
@@ -81,6 +82,7 @@ export const tasks: readonly Command[] = [
     name: "task results",
     usage: "task results <taskId> [--format summary|detailed|raw]",
     summary: "A task's results",
+    watchable: true,
     options: { format: { value: "format", help: "summary, detailed or raw" } },
     async run(ctx) {
       const r = await ctx.client.taskResults({ taskId: need(ctx, 0, "taskId"), format: (ctx.opt("format") ?? "summary") as "summary" });
@@ -92,6 +94,7 @@ export const tasks: readonly Command[] = [
     name: "task list",
     usage: "task list [--swarm id] [--status s] [--limit n] [--cursor c]",
     summary: "Tasks, newest first, a page at a time",
+    watchable: true,
     options: {
       swarm: { value: "swarmId", help: "Only this swarm's tasks (default: every swarm)" },
       status: { value: "s", help: "pending, assigned, running, completed, failed or cancelled" },

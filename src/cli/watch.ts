@@ -1,0 +1,60 @@
+import type { OptionSpec } from "./args.js";
+
+export const WATCH_OPTION: Readonly<Record<string, OptionSpec>> = {
+  watch: { value: "seconds", help: "Run it again every this many seconds until Ctrl-C (a terminal shows the latest)" },
+};
+
+export interface Watch {
+  /** The command line shown above each run. */
+  readonly title: string;
+  readonly seconds: number;
+  /** --json: runs are JSON lines one after another, and failures go to stderr, so the output stays machine-readable. */
+  readonly json: boolean;
+  /** Runs the command once, writing what it prints with `write`. */
+  readonly run: (write: (text: string) => void) => Promise<unknown>;
+  /** The one line that says why a run failed. */
+  readonly explain: (err: unknown) => string;
+}
+
+/**
+ * Runs a read-only command every `seconds` until Ctrl-C, as watch(1) does: on a terminal each run replaces the last on
+ * the screen (drawn at once, so it does not flicker), otherwise the runs follow one another under a line with the time.
+ * A run that fails (the daemon restarting) says why, and the next one tries again. Resolves with exit code 0.
+ */
+export async function watch(w: Watch): Promise<number> {
+  const tty = process.stdout.isTTY === true;
+  let stopped = false;
+  let wake = (): void => {};
+  const stop = (): void => {
+    stopped = true;
+    wake();
+  };
+  process.once("SIGINT", stop);
+  try {
+    while (!stopped) {
+      let frame = "";
+      let failure: string | undefined;
+      try {
+        await w.run((text) => (frame += text));
+      } catch (err) {
+        failure = `${w.explain(err)}\n`;
+      }
+      if (stopped) break;
+      const header = `Every ${w.seconds} s: ${w.title}    ${new Date().toISOString()}\n\n`;
+      if (w.json) {
+        process.stdout.write(frame);
+        if (failure !== undefined) process.stderr.write(failure);
+      } else process.stdout.write(`${tty ? "\x1b[H\x1b[2J" : ""}${header}${frame}${failure ?? ""}${tty ? "" : "\n"}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, w.seconds * 1000);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    process.off("SIGINT", stop);
+  }
+  return 0;
+}

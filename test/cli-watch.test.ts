@@ -1,0 +1,65 @@
+// swarmctl --watch: a listing run again and again, as watch(1) would, through a daemon that comes and goes.
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import t from "tap";
+import { agentSpawn, swarmInit } from "../src/protocol/tools/index.js";
+import { LineClient } from "../scripts/line-client.js";
+import { freePort, startDaemon, tempDir } from "./helpers/daemon.js";
+import { spawnListening } from "./helpers/spawn.js";
+import { callTool } from "./helpers/tools.js";
+
+const SWARMCTL = fileURLToPath(new URL("../dist/src/cli/swarmctl.js", import.meta.url));
+
+function watching(port: number, ...args: string[]) {
+  const child = spawn(process.execPath, [SWARMCTL, "--port", String(port), ...args], { env: { PATH: process.env.PATH ?? "" } });
+  const out = { stdout: "", stderr: "" };
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out.stdout += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (out.stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+  const until = async (ok: () => boolean, what: string): Promise<void> => {
+    for (const deadline = Date.now() + 15_000; !ok(); await new Promise((r) => setTimeout(r, 20))) {
+      if (Date.now() > deadline) throw new Error(`${what}: not seen in 15 s; stdout: ${out.stdout} stderr: ${out.stderr}`);
+    }
+  };
+  return { child, out, exited, until };
+}
+
+t.test("agent list --watch: each run under a line with the time, through a daemon not there yet, until Ctrl-C", async (t) => {
+  const port = await freePort();
+  const w = watching(port, "agent", "list", "--watch", "0.2");
+  t.teardown(() => w.child.kill("SIGKILL"));
+  await w.until(() => /swarmctl: No connection within \d+ ms/.test(w.out.stdout), "a run that cannot connect says why");
+
+  await spawnListening(t, ["--db", join(tempDir(t), "watch.db"), "--port", String(port), "--http-port", "0"]);
+  const c = await LineClient.connect(port);
+  t.teardown(() => c.close());
+  const { swarmId } = await callTool(t, c, swarmInit, {});
+  const { agentId } = await callTool(t, c, agentSpawn, { type: "tester", swarmId });
+  await w.until(() => w.out.stdout.includes(agentId), "the next runs list the new agent");
+  w.child.kill("SIGINT");
+  t.equal(await w.exited, 0, "Ctrl-C ends it, exit 0");
+
+  const frames = w.out.stdout.split(/^Every 0\.2 s: swarmctl --port \d+ agent list --watch 0\.2 {4}\d{4}-\d\d-\d\dT[\d:.]+Z$/m).slice(1);
+  t.ok(frames.length >= 2, `${frames.length} runs, each under its own line`);
+  t.match(frames.at(-1), new RegExp(`^\\n\\nID +NAME +TYPE +STATUS[^\\n]*\\n${agentId} +tester-1 +tester +idle`), "the latest is the table");
+  t.equal(w.out.stderr, "", "nothing on stderr: a failed run is part of its frame");
+});
+
+t.test("--watch with --json: one JSON line a run, failures on stderr; --watch only where a command only reads", async (t) => {
+  const { port } = await startDaemon(t);
+  const w = watching(port, "--json", "swarm", "list", "--watch", "0.1");
+  t.teardown(() => w.child.kill("SIGKILL"));
+  await w.until(() => w.out.stdout.split("\n").length > 3, "three runs");
+  w.child.kill("SIGINT");
+  t.equal(await w.exited, 0);
+  const lines = w.out.stdout.trim().split("\n");
+  t.same(lines.map((l) => Object.keys(JSON.parse(l) as object)), lines.map(() => ["swarms", "count"]), "each line the payload, nothing else");
+
+  const zero = watching(port, "agent", "list", "--watch", "0");
+  t.equal(await zero.exited, 2);
+  t.match(zero.out.stderr, /^swarmctl: --watch must be a positive number of seconds, not "0"\n/);
+  const writes = watching(port, "memory", "set", "k", "v", "--watch", "1");
+  t.equal(await writes.exited, 2, "a command that changes state does not take --watch");
+  t.match(writes.out.stderr, /^swarmctl: unknown option --watch/);
+});
