@@ -63,3 +63,16 @@ t.test("--watch with --json: one JSON line a run, failures on stderr; --watch on
   t.equal(await writes.exited, 2, "a command that changes state does not take --watch");
   t.match(writes.out.stderr, /^swarmctl: unknown option --watch/);
 });
+
+t.test("--watch never shows the token it was given on its title line", async (t) => {
+  const { port } = await startDaemon(t, { SWARMD_AUTH_TOKENS: "ops:read:watch-secret-value" });
+  for (const token of [["--token", "watch-secret-value"], ["--token=watch-secret-value"]]) {
+    const w = watching(port, ...token, "info", "--watch", "0.1");
+    t.teardown(() => w.child.kill("SIGKILL"));
+    await w.until(() => /^name: swarmd$/m.test(w.out.stdout), "a run");
+    w.child.kill("SIGINT");
+    t.equal(await w.exited, 0);
+    t.match(w.out.stdout, token.length === 2 ? /^Every 0\.1 s: swarmctl --port \d+ --token … info --watch 0\.1 /m : /^Every 0\.1 s: swarmctl --port \d+ --token=… info/m);
+    t.notMatch(w.out.stdout, /watch-secret-value/, "the secret is not printed");
+  }
+});

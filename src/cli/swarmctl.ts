@@ -141,7 +141,8 @@ async function main(argv: string[]): Promise<number> {
     const seconds = Number(every);
     if (!(seconds > 0)) throw new UsageError(`--watch must be a positive number of seconds, not "${every}"`);
     return await watch({
-      title: `swarmctl ${argv.join(" ")}`,
+      // The command line as typed, but for a token's value.
+      title: `swarmctl ${argv.map((a, i) => (argv[i - 1] === "--token" ? "…" : a.replace(/^(--token=).*/, "$1…"))).join(" ")}`,
       seconds,
       json,
       run: (into) => {

@@ -79,10 +79,9 @@ export class SwarmWorker {
   private stopping = false;
 
   constructor(private readonly settings: WorkerOptions) {
-    const { agentId: _agentId, handle: _handle, takeover: _takeover, heartbeatMs, usage: _usage, onEvent: _onEvent, ...client } = settings;
-    // One connection, never pooled: the attachment belongs to it.
-    this.options = resolveClientOptions({ clientInfo: { name: "swarmd-worker", version: "1" }, ...client });
-    this.heartbeatMs = heartbeatMs ?? 5_000;
+    // One connection, never pooled: the attachment belongs to it. (The schema keeps only the connection's settings.)
+    this.options = resolveClientOptions({ clientInfo: { name: "swarmd-worker", version: "1" }, ...settings });
+    this.heartbeatMs = settings.heartbeatMs ?? 5_000;
     this.ended = new Promise((resolve, reject) => {
       this.end = resolve;
       this.fail = reject;
