@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import t, { type Test } from "tap";
-import { RpcError, SwarmClient, SwarmWorker, TaskFailure, type WorkerEvent, type WorkerOptions } from "../src/client/index.js";
+import { ClientError, RpcError, SwarmClient, SwarmWorker, TaskFailure, type WorkerEvent, type WorkerOptions } from "../src/client/index.js";
 import { freePort, startDaemon, tempDir } from "./helpers/daemon.js";
 import { spawnListening } from "./helpers/spawn.js";
 
@@ -137,6 +137,10 @@ t.test("a SwarmWorker ends: stop() leaves the agent offline, termination and tak
   const err = await refused.done.catch((e: unknown) => e);
   t.ok(err instanceof RpcError && err.data?.reason === "unauthenticated", "a refused token rejects done, at once");
   t.rejects(refused.ready, "and ready");
+  const early = worker(t, { port: await freePort(), agentId, handle: () => null }).w;
+  t.equal(await early.stop(), "stopped", "stopped while no daemon answers");
+  const never = await early.ready.catch((e: unknown) => e);
+  t.ok(never instanceof ClientError && never.code === "CLIENT_CLOSED", "ready rejects: it never attached");
   const unknown = worker(t, { port, token, agentId: "agent_1_nobody", handle: () => null }).w;
   const missing = await unknown.done.catch((e: unknown) => e);
   t.ok(missing instanceof RpcError && missing.data?.reason === "not_found", "so does an agent that does not exist");

@@ -67,7 +67,7 @@ export interface WorkerOptions extends ClientOptions {
  * cannot be trusted). `import { SwarmWorker } from "swarmd/client"`.
  */
 export class SwarmWorker {
-  /** Resolves once the worker has attached the first time (rejects as `done` does). */
+  /** Resolves once the worker has attached the first time; rejects as `done` does, or if it ended before attaching. */
   readonly ready: Promise<void>;
   readonly done: Promise<WorkerEnd>;
   private readonly options: ResolvedClientOptions;
@@ -90,7 +90,10 @@ export class SwarmWorker {
     let attached: () => void = () => {};
     const first = new Promise<void>((resolve) => (attached = resolve));
     this.done = this.run(attached);
-    this.ready = Promise.race([first, this.done.then(() => {})]);
+    const endedFirst = (why: WorkerEnd): never => {
+      throw new ClientError("CLIENT_CLOSED", `The worker ended (${why}) before it attached.`);
+    };
+    this.ready = Promise.race([first, this.done.then(endedFirst)]);
     void this.ready.catch(() => {});
   }
 
