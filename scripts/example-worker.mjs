@@ -20,12 +20,15 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect, isIP } from "node:net";
+import { basename } from "node:path";
 import { connect as connectTls } from "node:tls";
 import { parseArgs } from "node:util";
 import { commandUsage, trackCommand, workerUsage } from "./example-worker-usage.mjs";
 
-const USAGE = `usage: example-worker.mjs --agent <agentId> [options]
-       example-worker.mjs --adopt [--swarm <swarmId>] [--type <types>] [options]
+// As it was started: example-worker.mjs, or swarmd-worker (the npm package's command for it).
+const NAME = basename(process.argv[1] ?? "example-worker.mjs");
+const USAGE = `usage: ${NAME} --agent <agentId> [options]
+       ${NAME} --adopt [--swarm <swarmId>] [--type <types>] [options]
 
   --agent <id>       the agent to work for (agent_spawn or swarm_init names it)
   --adopt            work for every agent that no worker serves, now and as they are spawned
@@ -43,7 +46,7 @@ const USAGE = `usage: example-worker.mjs --agent <agentId> [options]
   --help             this text
 `;
 const usageError = (why) => {
-  process.stderr.write(`example-worker.mjs: ${why}\n\n${USAGE}`);
+  process.stderr.write(`${NAME}: ${why}\n\n${USAGE}`);
   process.exit(2);
 };
 let opt;

@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import t from "tap";
-import { startDaemon } from "./helpers/daemon.js";
+import { startDaemon, tempDir } from "./helpers/daemon.js";
 import { startWorker } from "./helpers/workers.js";
 
 const SWARMCTL = fileURLToPath(new URL("../dist/src/cli/swarmctl.js", import.meta.url));
@@ -67,6 +67,14 @@ t.test("the example worker: --help lists its options, mistakes are one usage lin
     t.same([r.code, r.stderr.split("\n")[0]], [2, `example-worker.mjs: ${message}`], args.join(" "));
     t.notMatch(r.stderr, /\n\s+at /, "no stack trace");
   }
+  // Installed from npm it is the swarmd-worker command (a link in node_modules/.bin): it says so, and finds its modules.
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { bin: Record<string, string> };
+  t.equal(pkg.bin["swarmd-worker"], "scripts/example-worker.mjs");
+  const link = join(tempDir(t), "swarmd-worker");
+  symlinkSync(WORKER, link);
+  const linked = await run(link, "--bogus");
+  t.same([linked.code, linked.stderr.split("\n")[0]], [2, "swarmd-worker: Unknown option '--bogus'"]);
+  t.match((await run(link, "--help")).stdout, /^usage: swarmd-worker --agent <agentId> \[options\]$/m);
 });
 
 t.test("ping, info and tools", async (t) => {
