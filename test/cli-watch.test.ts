@@ -59,6 +59,9 @@ t.test("--watch with --json: one JSON line a run, failures on stderr; --watch on
   const zero = watching(port, "agent", "list", "--watch", "0");
   t.equal(await zero.exited, 2);
   t.match(zero.out.stderr, /^swarmctl: --watch must be a positive number of seconds, not "0"\n/);
+  const missing = watching(port, "task", "status", "--watch", "1");
+  t.equal(await missing.exited, 2, "a usage error ends it at once, as it ends one run");
+  t.match(missing.out.stderr, /^swarmctl: missing taskId\n/);
   const writes = watching(port, "memory", "set", "k", "v", "--watch", "1");
   t.equal(await writes.exited, 2, "a command that changes state does not take --watch");
   t.match(writes.out.stderr, /^swarmctl: unknown option --watch/);

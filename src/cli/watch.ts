@@ -1,4 +1,5 @@
 import type { OptionSpec } from "./args.js";
+import { UsageError } from "./format.js";
 
 export const WATCH_OPTION: Readonly<Record<string, OptionSpec>> = {
   watch: { value: "seconds", help: "Run it again every this many seconds until Ctrl-C (a terminal shows the latest)" },
@@ -19,7 +20,8 @@ export interface Watch {
 /**
  * Runs a read-only command every `seconds` until Ctrl-C, as watch(1) does: on a terminal each run replaces the last on
  * the screen (drawn at once, so it does not flicker), otherwise the runs follow one another under a line with the time.
- * A run that fails (the daemon restarting) says why, and the next one tries again. Resolves with exit code 0.
+ * A run that fails (the daemon restarting) says why, and the next one tries again. Resolves with exit code 0 at Ctrl-C;
+ * a usage error rejects at once.
  */
 export async function watch(w: Watch): Promise<number> {
   const tty = process.stdout.isTTY === true;
@@ -37,6 +39,8 @@ export async function watch(w: Watch): Promise<number> {
       try {
         await w.run((text) => (frame += text));
       } catch (err) {
+        // A mistake on the command line will not mend by itself: it ends the watch as it would end one run.
+        if (err instanceof UsageError) throw err;
         failure = `${w.explain(err)}\n`;
       }
       if (stopped) break;

@@ -14,7 +14,7 @@ export function idText(id: string | number, line: string, index = -1): string {
 }
 
 /** Source text of the `"id"` member of the object starting at `from` (the last one, as JSON.parse keeps). */
-export function rawIdMember(text: string, from = 0): string | undefined {
+function rawIdMember(text: string, from = 0): string | undefined {
   let i = skipWs(text, from);
   if (text[i] !== "{") return undefined;
   i = skipWs(text, i + 1);
@@ -34,7 +34,7 @@ export function rawIdMember(text: string, from = 0): string | undefined {
 }
 
 /** Offset where element `index` of the top-level array in `text` starts. */
-export function arrayElementStart(text: string, index: number): number {
+function arrayElementStart(text: string, index: number): number {
   let i = skipWs(text, 0) + 1;
   for (let n = 0; n < index; n++) {
     i = skipValue(text, skipWs(text, i));
