@@ -1,31 +1,17 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import t from "tap";
+import { SWARMCTL, sdkThroughBridge } from "./helpers/bridge.js";
 import { freePort, startDaemon, tempDir } from "./helpers/daemon.js";
 import { spawnListening } from "./helpers/spawn.js";
 
-const SWARMCTL = new URL("../dist/src/cli/swarmctl.js", import.meta.url).pathname;
 const TOKENS = { SWARMD_AUTH_TOKENS: "host:write:br1dge-restart-secret" };
 
 t.test("swarmctl bridge outlives a daemon restart: the host's session goes on, what was in flight is answered", async (t) => {
   const db = join(tempDir(t), "bridge.db");
   const port = await freePort();
   const first = await spawnListening(t, ["--db", db, "--port", String(port), "--http-port", "0"], TOKENS);
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [SWARMCTL, "bridge", "--port", String(port), "--token", "br1dge-restart-secret"],
-    env: { PATH: process.env.PATH ?? "" },
-    stderr: "pipe",
-  });
-  let stderr = "";
-  transport.stderr?.on("data", (d: Buffer) => (stderr += d));
-  const client = new Client({ name: "sdk-bridge-restart", version: "1.0.0" });
-  const errors: Error[] = [];
-  client.onerror = (err) => errors.push(err);
-  await client.connect(transport);
-  t.teardown(() => client.close());
+  const { client, errors, stderr } = await sdkThroughBridge(t, "sdk-bridge-restart", ["--port", String(port), "--token", "br1dge-restart-secret"]);
   const stored = await client.callTool({ name: "memory_store", arguments: { key: "before", value: "kept" } });
   t.equal(stored.isError, undefined);
 
@@ -50,9 +36,9 @@ t.test("swarmctl bridge outlives a daemon restart: the host's session goes on, w
   const status = await client.callTool({ name: "task_status", arguments: { taskId } });
   t.equal((status.structuredContent as { status: string }).status, "pending", "and the task it submitted");
   t.same(errors, [], "the host saw no protocol error");
-  t.match(stderr, /swarmctl bridge: the connection to 127\.0\.0\.1:\d+ was lost \(.*\); connecting again/);
-  t.match(stderr, /swarmctl bridge: connected to 127\.0\.0\.1:\d+ again; the host's session goes on/);
-  t.comment(stderr.trim());
+  t.match(stderr(), /swarmctl bridge: the connection to 127\.0\.0\.1:\d+ was lost \(.*\); connecting again/);
+  t.match(stderr(), /swarmctl bridge: connected to 127\.0\.0\.1:\d+ again; the host's session goes on/);
+  t.comment(stderr().trim());
 });
 
 t.test("swarmctl bridge gives up on a daemon that stays away: one line on stderr, exit 3", async (t) => {

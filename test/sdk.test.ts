@@ -8,6 +8,7 @@ import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/s
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import t, { type Test } from "tap";
+import { SWARMCTL, sdkThroughBridge } from "./helpers/bridge.js";
 import { freePort, startDaemon, tempDir } from "./helpers/daemon.js";
 import { MAIN } from "./helpers/spawn.js";
 
@@ -74,26 +75,15 @@ t.test("the official MCP SDK client over stdio, launching `swarmd --stdio`", asy
   await client.close();
 });
 
-const SWARMCTL = new URL("../dist/src/cli/swarmctl.js", import.meta.url).pathname;
 
 t.test("the official MCP SDK client over stdio through `swarmctl bridge`: a shared TCP daemon, with a token", async (t) => {
   // The daemon closes connections idle for half a second; the bridge pings every fifth of one while the host is quiet.
   const { port } = await startDaemon(t, { SWARMD_AUTH_TOKENS: "host:write:br1dge-secret-value", SWARMD_IDLE_TIMEOUT: "0.5" });
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [SWARMCTL, "bridge", "--port", String(port), "--token", "br1dge-secret-value"],
-    env: { PATH: process.env.PATH ?? "", MCP_KEEPALIVE: "0.2" },
-    stderr: "pipe",
-  });
-  const client = new Client({ name: "sdk-bridge-test", version: "1.0.0" });
-  const errors: Error[] = [];
-  client.onerror = (err) => errors.push(err);
-  await client.connect(transport);
+  const { client, errors } = await sdkThroughBridge(t, "sdk-bridge-test", ["--port", String(port), "--token", "br1dge-secret-value"], { MCP_KEEPALIVE: "0.2" });
   await exercise(t, client);
   await new Promise((r) => setTimeout(r, 1500));
   t.equal((await client.callTool({ name: "memory_store", arguments: { key: "k", value: 1 } })).isError, undefined, "still connected after a quiet spell, and authenticated");
   t.same(errors, [], "the bridge's own pings never reach the host");
-  await client.close();
 });
 
 t.test("swarmctl bridge: a refused token and an absent daemon are one line on stderr and nothing on stdout", async (t) => {
@@ -122,19 +112,7 @@ t.test("swarmctl bridge after SIGHUP changed the tokens: a new scope applies at 
   const tokens = join(tempDir(t), "tokens");
   writeFileSync(tokens, "host:read:br1dge-secret-2\n");
   const { port, daemon } = await startDaemon(t, { SWARMD_AUTH_TOKENS_FILE: tokens });
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [SWARMCTL, "bridge", "--port", String(port), "--token", "br1dge-secret-2"],
-    env: { PATH: process.env.PATH ?? "" },
-    stderr: "pipe",
-  });
-  let stderr = "";
-  transport.stderr?.on("data", (d: Buffer) => (stderr += d));
-  const client = new Client({ name: "sdk-bridge-rotation", version: "1.0.0" });
-  const errors: Error[] = [];
-  client.onerror = (err) => errors.push(err);
-  await client.connect(transport);
-  t.teardown(() => client.close());
+  const { client, errors, stderr } = await sdkThroughBridge(t, "sdk-bridge-rotation", ["--port", String(port), "--token", "br1dge-secret-2"]);
   const store = () => client.callTool({ name: "memory_store", arguments: { key: "rotated", value: 1 } });
   t.match(String(await store().catch((e: unknown) => e)), /host has read scope; memory_store changes state/);
 
@@ -150,5 +128,5 @@ t.test("swarmctl bridge after SIGHUP changed the tokens: a new scope applies at 
   const closed = new Promise<void>((resolve) => (client.onclose = resolve));
   void store().catch(() => {});
   await closed;
-  t.match(stderr, /swarmctl: Invalid token\./, "revoked: the bridge says why and exits");
+  t.match(stderr(), /swarmctl: Invalid token\./, "revoked: the bridge says why and exits");
 });
