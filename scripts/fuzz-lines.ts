@@ -127,13 +127,18 @@ export function wrongValueFor(schema: { type?: string | string[]; enum?: unknown
  * owes it, each well-formed. Replies to work that finishes a moment later (writes commit on the next turn) are waited
  * for briefly. Returns the problems found, none when all is well.
  */
+/** Longest wait, after the sentinel's reply, for replies still owed. */
+const OWED_REPLY_WAIT_MS = 10_000;
+
 export async function judgeLine(c: LineClient, line: Buffer, sentinelId: string, batchMax = 100): Promise<{ replies: string[]; problems: string[] }> {
   const before = c.texts.length;
   c.write(Buffer.concat([line, Buffer.from(`\n{"jsonrpc":"2.0","id":"${sentinelId}","method":"ping"}\n`)]));
   await c.reply(sentinelId, 10_000);
   const owed = expectedReplies(line, batchMax);
   const others = (): string[] => c.texts.slice(before).filter((l) => !l.includes(`"${sentinelId}"`));
-  const deadline = Date.now() + 300;
+  // Requests run concurrently, so a slow tool's reply may follow the sentinel's: server_backup starts a worker thread
+  // and copies the database (100 ms idle, more on a busy machine). The wait ends as soon as all owed replies are in.
+  const deadline = Date.now() + OWED_REPLY_WAIT_MS;
   while (others().length < owed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   const replies = others();
   const problems = replies.flatMap(replyProblems);
