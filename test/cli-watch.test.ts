@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import t from "tap";
-import { agentSpawn, swarmInit } from "../src/protocol/tools/index.js";
+import { agentSpawn, memoryStore, swarmInit } from "../src/protocol/tools/index.js";
 import { LineClient } from "../scripts/line-client.js";
 import { freePort, startDaemon, tempDir } from "./helpers/daemon.js";
 import { spawnListening } from "./helpers/spawn.js";
@@ -65,6 +65,30 @@ t.test("--watch with --json: one JSON line a run, failures on stderr; --watch on
   const writes = watching(port, "memory", "set", "k", "v", "--watch", "1");
   t.equal(await writes.exited, 2, "a command that changes state does not take --watch");
   t.match(writes.out.stderr, /^swarmctl: unknown option --watch/);
+});
+
+t.test("memory get and memory search --watch follow a value as it changes, and show a key not there yet as (nil)", async (t) => {
+  const { port } = await startDaemon(t);
+  const c = await LineClient.connect(port);
+  t.teardown(() => c.close());
+  const get = watching(port, "memory", "get", "build-status", "--watch", "0.1");
+  const search = watching(port, "--json", "memory", "search", "build-*", "--in", "key", "--watch", "0.1");
+  t.teardown(() => get.child.kill("SIGKILL"));
+  t.teardown(() => search.child.kill("SIGKILL"));
+  await get.until(() => /\n\n\(nil\)\n/.test(get.out.stdout), "a key not stored yet");
+  await search.until(() => search.out.stdout.includes("\n"), "the search's first run");
+  await callTool(t, c, memoryStore, { key: "build-status", value: "running" });
+  await get.until(() => get.out.stdout.includes('"running"'), "the stored value");
+  await callTool(t, c, memoryStore, { key: "build-status", value: { passed: 12 } });
+  await get.until(() => get.out.stdout.includes('{"passed":12}'), "and the new one");
+  await search.until(() => search.out.stdout.includes('"passed":12'), "the search finds it too");
+  for (const w of [get, search]) {
+    w.child.kill("SIGINT");
+    t.equal(await w.exited, 0);
+  }
+  const found = search.out.stdout.trim().split("\n").map((l) => (JSON.parse(l) as { entries: Array<{ key: string }> }).entries.map((e) => e.key));
+  t.same(found[0], [], "the search's first runs found nothing");
+  t.same(found.at(-1), ["build-status"], "its last found the key");
 });
 
 t.test("--watch never shows the token it was given on its title line", async (t) => {

@@ -15,6 +15,7 @@ export const memory: readonly Command[] = [
     name: "memory get",
     usage: "memory get <key> [--namespace ns] [--raw]",
     summary: "Print a stored value as JSON (exit 1 when not found)",
+    watchable: true,
     options: { ...nsOpt, raw: { help: "Print a text value as it is (what memory set - read), without quotes" } },
     async run(ctx) {
       const r = await ctx.client.memoryRetrieve({ key: need(ctx, 0, "key"), namespace: ctx.opt("namespace") });
@@ -69,6 +70,7 @@ export const memory: readonly Command[] = [
     name: "memory search",
     usage: "memory search <pattern> [--namespace ns] [--in key|value|both] [--limit n] [--cursor c]",
     summary: "Find entries by wildcard pattern (* and ?)",
+    watchable: true,
     options: { ...everyNamespace, in: { value: "where", help: "key, value or both (default both)" }, ...pageOpts("Entries", 100) },
     async run(ctx) {
       const r = await ctx.client.memorySearch({
