@@ -1,16 +1,23 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { startListening } from "./daemon-process.js";
 import { LineClient, type Message } from "./line-client.js";
+import { scriptArgs } from "./script-args.js";
 
-// Kill the daemon with SIGKILL while clients write concurrently, restart it, and check that every acknowledged
-// write survived: memory entries (with their exact values), swarms and agents.
-// Usage: npm run crash-test -- [--rounds 5] [--writers 8]
-const { values } = parseArgs({ options: { rounds: { type: "string", default: "5" }, writers: { type: "string", default: "8" } } });
-const rounds = Number(values.rounds);
-const writers = Number(values.writers);
+const HELP = `Usage: npm run crash-test -- [--rounds n] [--writers n]
+
+Kills a daemon with SIGKILL while clients write concurrently, restarts it on the same database, and checks that every
+acknowledged write survived: memory entries (with their exact values), swarms and agents. Exits 1 if one did not.
+
+Options:
+  --rounds <n>    kill-and-restart rounds (default 5)
+  --writers <n>   concurrent writing connections (default 8)
+  --help          this text
+`;
+const values = scriptArgs("crash-test", HELP, { rounds: { default: "5", number: true }, writers: { default: "8", number: true } });
+const rounds = Math.round(Number(values.rounds));
+const writers = Math.round(Number(values.writers));
 const dir = mkdtempSync(join(tmpdir(), "swarmd-crash-"));
 const db = join(dir, "crash.db");
 

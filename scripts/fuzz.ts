@@ -1,18 +1,26 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import fc from "fast-check";
 import { toolContracts } from "../src/protocol/tools/index.js";
 import { startListening } from "./daemon-process.js";
 import { judgeLine, lineArbitrary } from "./fuzz-lines.js";
 import { LineClient } from "./line-client.js";
+import { scriptArgs } from "./script-args.js";
 
-// Fuzz a live daemon: N random lines (bytes, broken JSON, odd JSON-RPC, tool calls with arguments of any shape), each
-// judged by JSON-RPC 2.0's rules. Usage: npm run fuzz -- [--lines 10000] [--seed 42]
-const { values } = parseArgs({ options: { lines: { type: "string", default: "10000" }, seed: { type: "string" } } });
-const total = Number(values.lines);
-const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
+const HELP = `Usage: npm run fuzz -- [--lines n] [--seed n]
+
+Fuzzes a fresh daemon (temporary database): random lines — bytes, broken JSON, odd JSON-RPC, tool calls with arguments
+of any shape — each judged by JSON-RPC 2.0's rules. Prints a JSON report; exits 1 on a violation or a dead daemon.
+
+Options:
+  --lines <n>   lines to send (default 10000)
+  --seed <n>    the random seed, to replay a run (default: from the clock; the report names it)
+  --help        this text
+`;
+const values = scriptArgs("fuzz", HELP, { lines: { default: "10000", number: true }, seed: { number: true, zero: true } });
+const total = Math.round(Number(values.lines));
+const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Math.round(Number(values.seed));
 
 const dir = mkdtempSync(join(tmpdir(), "swarmd-fuzz-"));
 const daemon = await startListening(["--db", join(dir, "fuzz.db")]);

@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
-import { parseArgs } from "node:util";
 import { LineClient } from "../line-client.js";
+import { scriptArgs } from "../script-args.js";
 import { VERSION } from "../../src/version.js";
 import { measureStoreFloor } from "./floor.js";
 import { measureFootprint } from "./footprint.js";
@@ -29,6 +29,9 @@ Options:
   --help           this text
 `;
 
+const PARTS = ["throughput", "floor", "footprint", "scale", "sweep", "backup"];
+const SWARMD_OPS = ["ping", "memory_store", "memory_retrieve", "agent_list", "tools_list"];
+
 const SHAPES = [
   { connections: 1, depth: 1 },
   { connections: 16, depth: 1 },
@@ -37,28 +40,16 @@ const SHAPES = [
 ] as const;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      duration: { type: "string", default: "2" },
-      warmup: { type: "string", default: "0.5" },
-      rounds: { type: "string", default: "3" },
-      entries: { type: "string", default: "1000000" },
-      connections: { type: "string", default: "10000" },
-      only: { type: "string", default: "throughput,floor,footprint,scale,sweep,backup" },
-      ops: { type: "string", default: "" },
-      out: { type: "string", default: "bench/results.json" },
-      help: { type: "boolean", default: false },
-    },
+  const values = scriptArgs("bench", HELP, {
+    duration: { default: "2", number: true },
+    warmup: { default: "0.5", number: true, zero: true },
+    rounds: { default: "3", number: true },
+    entries: { default: "1000000", number: true },
+    connections: { default: "10000", number: true },
+    only: { default: PARTS.join(","), listOf: PARTS },
+    ops: { default: "", listOf: SWARMD_OPS },
+    out: { default: "bench/results.json" },
   });
-  if (values.help) return void process.stdout.write(HELP);
-  for (const name of ["duration", "warmup", "rounds", "entries", "connections"] as const) {
-    const n = Number(values[name]);
-    if (!Number.isFinite(n) || n < 0 || (name !== "warmup" && n === 0)) {
-      process.stderr.write(`bench: --${name} must be a positive number, got ${JSON.stringify(values[name])}\n\n${HELP}`);
-      process.exitCode = 2;
-      return;
-    }
-  }
   const durationMs = Number(values.duration) * 1000;
   const rounds = Math.round(Number(values.rounds));
   const warmupMs = Number(values.warmup) * 1000;
