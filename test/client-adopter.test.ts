@@ -1,5 +1,6 @@
 // SwarmAdopter: a TypeScript program works for the agents others spawn (a visualiser's agent_spawn calls), against a
 // real daemon, as the example worker's --adopt does.
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import t, { type Test } from "tap";
 import { RpcError, SwarmAdopter, SwarmClient, SwarmWorker, type AdopterEvent, type AdopterOptions } from "../src/client/index.js";
@@ -79,6 +80,7 @@ t.test("a SwarmAdopter leaves other workers' agents and those swarmId and types 
   const two = await c.swarmInit({ initialAgents: [{ type: "coder" }] });
   const [served, free] = one.agents.map((x) => x.agentId) as [string, string];
   const other = new SwarmWorker({ port, agentId: served, handle: () => null, heartbeatMs: HEARTBEAT_MS });
+  t.teardown(() => other.stop());
   await other.ready;
 
   const { a, events } = adopter(t, { port, swarmId: one.swarmId, types: ["coder"], usage: (agentId) => ({ cpuPercent: agentId === free ? 7 : 3, memoryPercent: 1 }) });
@@ -148,6 +150,39 @@ t.test("a SwarmAdopter ends on what no retry mends: a refused token, a token tha
   const denied = await reader.done.catch((e: unknown) => e);
   t.ok(denied instanceof RpcError && denied.data?.reason === "forbidden", "...but not attach: done rejects");
   t.same(reader.agents, [], "and it let go of everything");
+});
+
+t.test("a SwarmAdopter after SIGHUP changed the tokens: its looks authenticate again; revoked, it ends", async (t) => {
+  const tokens = join(tempDir(t), "tokens");
+  writeFileSync(tokens, "ops:write:ops-secret-1\nadopter:write:adopter-secret-1\n");
+  const { port, daemon } = await startDaemon(t, { SWARMD_AUTH_TOKENS_FILE: tokens });
+  const c = client(t, port, "ops-secret-1");
+  const { swarmId } = await c.swarmInit({});
+  const { a, events } = adopter(t, { port, token: "adopter-secret-1" });
+  await a.ready;
+
+  // Its name and token stay, under a new scope line: every connection it holds must authenticate again.
+  writeFileSync(tokens, "ops:write:ops-secret-1\nadopter:admin:adopter-secret-1\n");
+  daemon.reload();
+  const { agentId } = await c.agentSpawn({ type: "coder", swarmId });
+  t.ok(await until(() => adopted(events).includes(agentId)), "an agent spawned after the reload is adopted");
+  t.same(events.filter((e) => e.type === "list_failed"), [], "no look failed");
+
+  writeFileSync(tokens, "ops:write:ops-secret-1\n");
+  daemon.reload();
+  const err = await a.done.catch((e: unknown) => e);
+  t.ok(err instanceof RpcError && err.data?.reason === "unauthenticated", "a revoked token ends it: done rejects");
+});
+
+t.test("a SwarmAdopter stops at once, even while a look waits for a daemon that is away", async (t) => {
+  const { a, events } = adopter(t, { port: await freePort() });
+  t.ok(await until(() => events.some((e) => e.type === "list_failed")), "looking, and failing");
+  const started = Date.now();
+  await a.stop();
+  const ms = Date.now() - started;
+  t.ok(ms < 2_000, `stop() took ${ms} ms, not a connect timeout`);
+  t.equal(await a.done, "stopped");
+  await t.rejects(a.ready, { code: "CLIENT_CLOSED" }, "ready says it never listed");
 });
 
 t.test("a SwarmAdopter started before its daemon keeps looking, and is ready once the daemon answers", async (t) => {

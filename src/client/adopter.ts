@@ -1,8 +1,12 @@
-import { SwarmClient } from "./client.js";
-import { isPermanent } from "./connection.js";
+import type { ToolPayload } from "../protocol/contract.js";
+import { payloadOf } from "../protocol/envelope.js";
+import { agentList } from "../protocol/tools/agent.js";
+import { ClientConnection, isPermanent, isRefusal } from "./connection.js";
 import { ClientError, RpcError } from "./errors.js";
-import type { ClientOptions } from "./options.js";
+import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from "./options.js";
 import { SwarmWorker, type UsageReport, type WorkerEnd, type WorkerEvent, type WorkerOptions } from "./worker.js";
+
+type ListedAgent = ToolPayload<typeof agentList>["agents"][number];
 
 /** Refusals that concern this program, not one agent: adopting anything else would be refused the same way. */
 const FATAL_REASONS = new Set(["unauthenticated", "forbidden"]);
@@ -45,11 +49,16 @@ export interface AdopterOptions extends ClientOptions {
  * that may not attach, TLS that cannot be trusted). `import { SwarmAdopter } from "swarmd/client"`.
  */
 export class SwarmAdopter {
-  /** Resolves after the first look for agents (those found are being attached); rejects as `done` does. */
+  /**
+   * Resolves once the agents could be listed (those found are being attached); rejects as `done` does, or when stop()
+   * came first.
+   */
   readonly ready: Promise<void>;
   readonly done: Promise<"stopped">;
   private readonly workers = new Map<string, SwarmWorker>();
-  private readonly lister: SwarmClient;
+  private readonly options: ResolvedClientOptions;
+  /** The connection the looks use, kept between them; opened again after it is lost. */
+  private listing: Promise<ClientConnection> | undefined;
   private readonly timer: NodeJS.Timeout;
   private looking: Promise<boolean> | undefined;
   private stopped = false;
@@ -58,9 +67,8 @@ export class SwarmAdopter {
   private fail!: (err: unknown) => void;
 
   constructor(private readonly settings: AdopterOptions) {
-    const { handle: _handle, swarmId: _swarm, types: _types, heartbeatMs: _heartbeat, usage: _usage, onEvent: _onEvent, ...connection } = settings;
     // One connection is enough for a look every heartbeat; the attachments each have their own (SwarmWorker).
-    this.lister = new SwarmClient({ ...connection, poolSize: 1, poolMin: 0 });
+    this.options = resolveClientOptions({ clientInfo: { name: "swarmd-adopter", version: "1" }, ...settings });
     this.done = new Promise<"stopped">((resolve, reject) => {
       this.end = () => resolve("stopped");
       this.fail = reject;
@@ -90,12 +98,18 @@ export class SwarmAdopter {
   private shutDown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    // A look in flight is not waited for (it may be waiting for a daemon that is away): its connection is dropped.
+    this.dropListing();
     return (this.closing ??= (async () => {
-      await this.looking;
       await Promise.all([...this.workers.values()].map((w) => w.stop()));
       this.workers.clear();
-      await this.lister.close();
     })());
+  }
+
+  private dropListing(): void {
+    const listing = this.listing;
+    this.listing = undefined;
+    void listing?.then((conn) => conn.destroy(new ClientError("CLIENT_CLOSED", "The adopter let go of this connection.")), () => {});
   }
 
   /** The first look, repeated every heartbeat until one gets a listing; `done` tells why when it ends first. */
@@ -113,6 +127,7 @@ export class SwarmAdopter {
       .then(
         () => true,
         (error: Error) => {
+          if (this.stopped) return false;
           if (isFatal(error)) this.abandon(error);
           else this.settings.onEvent?.({ type: "list_failed", error });
           return false;
@@ -123,12 +138,41 @@ export class SwarmAdopter {
   }
 
   private async adoptUnserved(): Promise<void> {
-    const { swarmId, types } = this.settings;
-    const { agents } = await this.lister.agentList({ filter: "all", ...(swarmId === undefined ? {} : { swarmId }) });
-    for (const a of agents) {
+    const { types } = this.settings;
+    for (const a of await this.listAgents()) {
       if (this.stopped) return;
       if (a.runtime.attached || this.workers.has(a.id) || (types !== undefined && !types.includes(a.type))) continue;
       this.adopt(a.id);
+    }
+  }
+
+  /** agent_list on the listing connection, opened when there is none: one try a look, the next heartbeat tries again. */
+  private async listAgents(): Promise<ListedAgent[]> {
+    const { swarmId } = this.settings;
+    const args = { filter: "all", ...(swarmId === undefined ? {} : { swarmId }) };
+    for (let attempt = 1; ; attempt++) {
+      if (this.stopped) throw new ClientError("CLIENT_CLOSED", "The adopter stopped.");
+      this.listing ??= ClientConnection.open(this.options, () => {});
+      const opening = this.listing;
+      let conn: ClientConnection;
+      try {
+        conn = await opening;
+      } catch (err) {
+        if (this.listing === opening) this.listing = undefined;
+        throw err;
+      }
+      try {
+        return (payloadOf(await conn.request("tools/call", { name: agentList.name, arguments: args })) as ToolPayload<typeof agentList>).agents;
+      } catch (err) {
+        // An answer (a swarm that does not exist, say) leaves the connection as it was.
+        if (err instanceof RpcError && !isRefusal(err)) throw err;
+        if (this.listing === opening) this.dropListing();
+        // Once more on a new connection: the kept one may have died since the last look (a daemon restart), or was
+        // refused after it had been let in, because the daemon's tokens changed (SIGHUP) — a new connection presents
+        // the token again, and a refusal there is final.
+        if (attempt === 1 && (isRefusal(err) || (err instanceof ClientError && err.code === "CONNECTION_CLOSED"))) continue;
+        throw err;
+      }
     }
   }
 
@@ -144,11 +188,11 @@ export class SwarmAdopter {
       onEvent: (event) => onEvent?.({ ...event, agentId }),
     });
     this.workers.set(agentId, worker);
-    worker.ready.then(
+    void worker.ready.then(
       () => onEvent?.({ type: "adopted", agentId }),
       () => {},
     );
-    worker.done.then(
+    void worker.done.then(
       (why) => this.release(agentId, worker, why),
       (error: Error) => {
         if (isFatal(error)) this.abandon(error);
