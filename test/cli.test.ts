@@ -112,6 +112,12 @@ t.test("the daily work: swarms, agents, tasks that run, memory", async (t) => {
   t.match(swarmId, /^swarm_\d+_[0-9a-z]{9}$/);
   const agentId = (await swarmctl("agent", "spawn", "coder", "--swarm", swarmId, "--name", "builder")).stdout.trim();
   t.match(agentId, /^agent_/);
+  const tester = (await swarmctl("agent", "spawn", "--type", "tester", "--swarm", swarmId)).stdout.trim();
+  t.match((await swarmctl("agent", "list", "--swarm", swarmId)).stdout, new RegExp(`^${tester}\\s+\\S+\\s+tester\\s`, "m"), "--type, as the tool's argument is named");
+  const twice = await swarmctl("agent", "spawn", "coder", "--type", "tester", "--swarm", swarmId);
+  t.equal(twice.code, 2, "two different types: a usage error");
+  t.match(twice.stderr, /^swarmctl: two agent types: "coder" and --type "tester"\n/);
+  await swarmctl("agent", "terminate", tester);
   const agents = await swarmctl("agent", "list", "--swarm", swarmId);
   t.match(agents.stdout, new RegExp(`^${agentId}\\s+builder\\s+coder\\s+idle`, "m"));
   const status = await swarmctl("swarm", "status", swarmId);

@@ -1,4 +1,4 @@
-import { keyValues, table } from "../format.js";
+import { UsageError, keyValues, table } from "../format.js";
 import { agentColumns, type Command, list, need, num, swarmOpt } from "./context.js";
 
 /** Swarms and their agents. */
@@ -67,9 +67,18 @@ export const swarms: readonly Command[] = [
     name: "agent spawn",
     usage: "agent spawn <type> [--swarm id] [--name name] [--caps a,b]",
     summary: "Add an agent to a swarm",
-    options: { ...swarmOpt, name: { value: "name", help: "Agent name" }, caps: { value: "a,b", help: "Capabilities" } },
+    options: {
+      ...swarmOpt,
+      name: { value: "name", help: "Agent name" },
+      caps: { value: "a,b", help: "Capabilities" },
+      // The tool's argument is named type: someone who knows the JSON will try --type.
+      type: { value: "type", help: "The agent type, if not given first" },
+    },
     async run(ctx) {
-      const a = await ctx.client.agentSpawn({ type: need(ctx, 0, "agent type") as "coder", swarmId: ctx.opt("swarm"), name: ctx.opt("name"), capabilities: list(ctx.opt("caps")) });
+      const [given, named] = [ctx.args[0], ctx.opt("type")];
+      if (given !== undefined && named !== undefined && given !== named) throw new UsageError(`two agent types: "${given}" and --type "${named}"`);
+      const type = given ?? named ?? need(ctx, 0, "agent type");
+      const a = await ctx.client.agentSpawn({ type: type as "coder", swarmId: ctx.opt("swarm"), name: ctx.opt("name"), capabilities: list(ctx.opt("caps")) });
       ctx.print(a, () => `${a.agentId}\n`);
       return 0;
     },
