@@ -60,6 +60,8 @@ t.test("swarmctl bridge gives up on a daemon that stays away: one line on stderr
 t.test("swarmctl bridge without --token passes a refusal on: the host may authenticate itself", async (t) => {
   const { port } = await startDaemon(t, TOKENS);
   const bridge = spawn(process.execPath, [SWARMCTL, "bridge", "--port", String(port)], { env: { PATH: process.env.PATH ?? "" } });
+  // Listened for from the start: the bridge may be gone before the test has read the last reply.
+  const closed = new Promise((r) => bridge.on("close", r));
   let stdout = "";
   bridge.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
   const reply = async (id: number): Promise<{ result?: unknown; error?: { data?: { reason?: string } } }> => {
@@ -75,7 +77,7 @@ t.test("swarmctl bridge without --token passes a refusal on: the host may authen
   await reply(2);
   bridge.stdin.end('{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"memory_list","arguments":{}}}\n');
   t.ok((await reply(3)).result, "then the host's own token works");
-  t.equal(await new Promise((r) => bridge.on("close", r)), 0);
+  t.equal(await closed, 0, "and the bridge ends with the host's input");
 });
 
 t.test("swarmctl bridge keeps u64 ids exact: what was answered is not answered again, what was lost is, by its own id", async (t) => {
