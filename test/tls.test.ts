@@ -179,13 +179,13 @@ t.test("the example worker works for a daemon with TLS and tokens; a refused tok
   t.same([done.status, (done.result as { stdout: string }).stdout], ["completed", "over tls\n"]);
 
   const refused = startWorker(t, port, agentId, ["--tls-ca", certs.caCert, "--token", "wrong-secret"]);
-  t.equal(await new Promise((r) => refused.proc.on("exit", r)), 1, "exit 1 rather than reconnecting forever");
+  t.equal(await refused.exited, 1, "exit 1 rather than reconnecting forever");
   t.match(refused.log.join("\n"), /Invalid token\. \(check --token or SWARMD_TOKEN\)/);
   const anonymous = startWorker(t, port, agentId, ["--tls-ca", certs.caCert]);
-  t.equal(await new Promise((r) => anonymous.proc.on("exit", r)), 1);
+  t.equal(await anonymous.exited, 1);
   t.match(anonymous.log.join("\n"), /Not authenticated.*\(no token given: --token or SWARMD_TOKEN\)/);
   const untrusting = startWorker(t, port, agentId, ["--tls", "--token", "worker-secret-1"]);
-  t.equal(await new Promise((r) => untrusting.proc.on("exit", r)), 1, "an untrusted certificate stops it too");
+  t.equal(await untrusting.exited, 1, "an untrusted certificate stops it too");
   t.match(untrusting.log.join("\n"), /certificate.*\(UNABLE_TO_VERIFY_LEAF_SIGNATURE; check --tls-ca, --host, --tls\)/);
 
   // Its token's scope changed while it works: it authenticates again and goes on, on the same connection.
@@ -200,7 +200,7 @@ t.test("the example worker works for a daemon with TLS and tokens; a refused tok
   writeFileSync(tokens, "admin:admin:admin-secret-1\n");
   daemon.reload();
   await admin.taskOrchestrate({ task: "echo after rotation" });
-  t.equal(await new Promise((r) => worker.proc.on("exit", r)), 1);
+  t.equal(await worker.exited, 1);
   t.match(worker.log.join("\n"), /Invalid token\..*\(check --token or SWARMD_TOKEN\)/);
 });
 

@@ -13,6 +13,8 @@ export interface Worker {
   readonly agentId: string | undefined;
   /** What the worker printed on stderr. */
   readonly log: string[];
+  /** Its exit code, listened for from the start so that an early exit is not missed. */
+  readonly exited: Promise<number | null>;
   /** Resolves when the worker has (re)attached `count` times in all. */
   attached(count?: number): Promise<void>;
 }
@@ -30,6 +32,7 @@ export function startAdoptingWorker(t: Test, port: number, extra: string[] = [])
 function workerProcess(t: Test, port: number, args: string[], agentId: string | undefined): Worker {
   const proc = spawn(process.execPath, [WORKER, ...args, "--port", String(port), "--shell"], { stdio: ["ignore", "ignore", "pipe"] });
   const log: string[] = [];
+  const exited = new Promise<number | null>((resolve) => proc.on("exit", resolve));
   proc.stderr?.setEncoding("utf8").on("data", (d: string) => log.push(...d.split("\n").filter(Boolean)));
   t.teardown(() => {
     proc.kill("SIGKILL");
@@ -41,7 +44,7 @@ function workerProcess(t: Test, port: number, args: string[], agentId: string | 
       await new Promise((r) => setTimeout(r, 20));
     }
   };
-  return { proc, agentId, log, attached };
+  return { proc, agentId, log, exited, attached };
 }
 
 export interface Crew {
