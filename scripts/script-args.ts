@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 
-/** An option of a developer script: a value (with its default) or, without one, a flag. */
+/** An option of a developer script; each takes a value, `default` when it is not given. */
 export interface ScriptOption {
   readonly default?: string;
   /** The value must be a number, above 0 unless `zero` allows 0. */
@@ -11,8 +11,9 @@ export interface ScriptOption {
 }
 
 /**
- * The command line of `npm run <script> -- …`: `--help` prints `help` and exits 0; an unknown option, a missing value
- * or a number that is not one prints one line and the help on stderr and exits 2 — not a stack trace.
+ * The command line of `npm run <script> -- …`: `--help` prints `help` and exits 0; an unknown option, a missing value,
+ * a number that is not one or a list item that does not exist prints one line and the help on stderr and exits 2 — not
+ * a stack trace.
  */
 export function scriptArgs<const O extends Record<string, ScriptOption>>(
   name: string,
