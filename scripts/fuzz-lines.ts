@@ -122,14 +122,14 @@ export function wrongValueFor(schema: { type?: string | string[]; enum?: unknown
   }
 }
 
-/**
- * Sends one line followed by a sentinel ping and judges what came back for the line: the number of replies JSON-RPC
- * owes it, each well-formed. Replies to work that finishes a moment later (writes commit on the next turn) are waited
- * for briefly. Returns the problems found, none when all is well.
- */
 /** Longest wait, after the sentinel's reply, for replies still owed. */
 const OWED_REPLY_WAIT_MS = 10_000;
 
+/**
+ * Sends one line followed by a sentinel ping and judges what came back for the line: the number of replies JSON-RPC
+ * owes it, each well-formed. Replies to work that finishes after the sentinel's (a write committing on the next turn,
+ * a backup) are waited for, up to OWED_REPLY_WAIT_MS. Returns the problems found, none when all is well.
+ */
 export async function judgeLine(c: LineClient, line: Buffer, sentinelId: string, batchMax = 100): Promise<{ replies: string[]; problems: string[] }> {
   const before = c.texts.length;
   c.write(Buffer.concat([line, Buffer.from(`\n{"jsonrpc":"2.0","id":"${sentinelId}","method":"ping"}\n`)]));

@@ -1,9 +1,9 @@
 import type { ToolPayload } from "../protocol/contract.js";
-import { payloadOf } from "../protocol/envelope.js";
 import { agentList } from "../protocol/tools/agent.js";
-import { ClientConnection, isPermanent, isRefusal } from "./connection.js";
+import { ClientConnection, isPermanent } from "./connection.js";
 import { ClientError, RpcError } from "./errors.js";
 import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from "./options.js";
+import { callTool } from "./tool-call.js";
 import { SwarmWorker, type UsageReport, type WorkerEnd, type WorkerEvent, type WorkerOptions } from "./worker.js";
 
 type ListedAgent = ToolPayload<typeof agentList>["agents"][number];
@@ -149,41 +149,33 @@ export class SwarmAdopter {
   /** agent_list on the listing connection, opened when there is none: one try a look, the next heartbeat tries again. */
   private async listAgents(): Promise<ListedAgent[]> {
     const { swarmId } = this.settings;
-    const args = { filter: "all", ...(swarmId === undefined ? {} : { swarmId }) };
+    const args = { filter: "all" as const, ...(swarmId === undefined ? {} : { swarmId }) };
     for (let attempt = 1; ; attempt++) {
       if (this.stopped) throw new ClientError("CLIENT_CLOSED", "The adopter stopped.");
       this.listing ??= ClientConnection.open(this.options, () => {});
       const opening = this.listing;
-      let conn: ClientConnection;
       try {
-        conn = await opening;
-      } catch (err) {
-        if (this.listing === opening) this.listing = undefined;
-        throw err;
-      }
-      try {
-        return (payloadOf(await conn.request("tools/call", { name: agentList.name, arguments: args })) as ToolPayload<typeof agentList>).agents;
+        // After a token reload (SIGHUP) callTool authenticates the kept connection again.
+        return (await callTool(await opening, agentList, args, this.options.token)).agents;
       } catch (err) {
         // An answer (a swarm that does not exist, say) leaves the connection as it was.
-        if (err instanceof RpcError && !isRefusal(err)) throw err;
+        if (err instanceof RpcError) throw err;
         if (this.listing === opening) this.dropListing();
-        // Once more on a new connection: the kept one may have died since the last look (a daemon restart), or was
-        // refused after it had been let in, because the daemon's tokens changed (SIGHUP) — a new connection presents
-        // the token again, and a refusal there is final.
-        if (attempt === 1 && (isRefusal(err) || (err instanceof ClientError && err.code === "CONNECTION_CLOSED"))) continue;
+        // The kept connection may have died since the last look (a daemon restart): once more on a new one.
+        if (attempt === 1 && err instanceof ClientError && err.code === "CONNECTION_CLOSED") continue;
         throw err;
       }
     }
   }
 
   private adopt(agentId: string): void {
-    const { onEvent, usage, heartbeatMs, swarmId: _swarm, types: _types, ...workerSettings } = this.settings;
+    const { onEvent, usage } = this.settings;
+    // The connection's settings, handle and heartbeatMs as given; the worker's schema keeps only what it knows.
     const worker = new SwarmWorker({
-      ...workerSettings,
+      ...this.settings,
       agentId,
       // Without takeover: another worker that attached since the listing keeps its agent.
       takeover: false,
-      ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
       usage: usage === undefined ? false : () => usage(agentId),
       onEvent: (event) => onEvent?.({ ...event, agentId }),
     });

@@ -2,11 +2,11 @@ import { totalmem } from "node:os";
 import pRetry from "p-retry";
 import type { z } from "zod";
 import type { ToolContract, ToolInput, ToolPayload } from "../protocol/contract.js";
-import { payloadOf } from "../protocol/envelope.js";
 import { agentAttach, agentDetach, agentUsage, taskComplete, taskFail, taskProgress, type assignmentPayload } from "../protocol/tools/worker.js";
-import { ClientConnection, isPermanent, isRefusal } from "./connection.js";
+import { ClientConnection, isPermanent } from "./connection.js";
 import { ClientError, RpcError } from "./errors.js";
 import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from "./options.js";
+import { callTool } from "./tool-call.js";
 
 export type Assignment = z.infer<typeof assignmentPayload>;
 export type UsageReport = Omit<ToolInput<typeof agentUsage>, "agentId">;
@@ -204,24 +204,9 @@ export class SwarmWorker {
     if (usage !== undefined) await this.call(conn, agentUsage, { agentId: this.settings.agentId, ...usage }).catch(() => {});
   }
 
-  /**
-   * One tool call on the worker's connection. When the daemon's tokens changed (SIGHUP) the connection is refused until
-   * it authenticates again: it does, once, and sends the call again; a token refused then is the end of the worker.
-   */
-  private async call<C extends ToolContract>(conn: ClientConnection, tool: C, args: ToolInput<C>): Promise<ToolPayload<C>> {
-    const send = async (): Promise<ToolPayload<C>> => payloadOf(await conn.request("tools/call", { name: tool.name, arguments: args })) as ToolPayload<C>;
-    try {
-      return await send();
-    } catch (err) {
-      if (!isRefusal(err) || this.options.token === undefined) throw err;
-      try {
-        await conn.request("authenticate", { token: this.options.token });
-      } catch (refused) {
-        if (isRefusal(refused)) this.fail?.(refused);
-        throw refused;
-      }
-      return send();
-    }
+  /** One tool call on the worker's connection; a token refused after a reload (SIGHUP) is the end of the worker. */
+  private call<C extends ToolContract>(conn: ClientConnection, tool: C, args: ToolInput<C>): Promise<ToolPayload<C>> {
+    return callTool(conn, tool, args, this.options.token, (refused) => this.fail?.(refused));
   }
 }
 
