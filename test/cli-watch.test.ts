@@ -1,29 +1,14 @@
 // swarmctl --watch: a listing run again and again, as watch(1) would, through a daemon that comes and goes.
-import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import t from "tap";
 import { agentSpawn, memoryStore, swarmInit } from "../src/protocol/tools/index.js";
 import { LineClient } from "../scripts/line-client.js";
 import { freePort, startDaemon, tempDir } from "./helpers/daemon.js";
 import { spawnListening } from "./helpers/spawn.js";
+import { startSwarmctl } from "./helpers/swarmctl.js";
 import { callTool } from "./helpers/tools.js";
 
-const SWARMCTL = fileURLToPath(new URL("../dist/src/cli/swarmctl.js", import.meta.url));
-
-function watching(port: number, ...args: string[]) {
-  const child = spawn(process.execPath, [SWARMCTL, "--port", String(port), ...args], { env: { PATH: process.env.PATH ?? "" } });
-  const out = { stdout: "", stderr: "" };
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (out.stdout += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (out.stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-  const until = async (ok: () => boolean, what: string): Promise<void> => {
-    for (const deadline = Date.now() + 15_000; !ok(); await new Promise((r) => setTimeout(r, 20))) {
-      if (Date.now() > deadline) throw new Error(`${what}: not seen in 15 s; stdout: ${out.stdout} stderr: ${out.stderr}`);
-    }
-  };
-  return { child, out, exited, until };
-}
+const watching = (port: number, ...args: string[]) => startSwarmctl(["--port", String(port), ...args]);
 
 t.test("agent list --watch: each run under a line with the time, through a daemon not there yet, until Ctrl-C", async (t) => {
   const port = await freePort();

@@ -46,6 +46,8 @@ t.test("help: every command is listed, each has its own --help, mistakes are usa
   t.match(missing.stderr, /^swarmctl: missing key\n/);
   const badOption = await swarmctl("ping", "--bogus");
   t.equal(badOption.code, 2);
+  const badGlobal = await swarmctl("--bogus");
+  t.same([badGlobal.code, badGlobal.stderr], [2, "swarmctl: unknown option --bogus (see swarmctl --help)\n"], "with no command, one line");
   t.match((await swarmctl("--version")).stdout, /^swarmctl \d+\.\d+\.\d+/);
 });
 

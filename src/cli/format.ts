@@ -95,6 +95,7 @@ export function progressBar(stream: NodeJS.WriteStream): { update(percent: numbe
     },
     done() {
       if (drawn) stream.write("\n");
+      drawn = false;
     },
   };
 }

@@ -15,6 +15,8 @@ export interface Watch {
   readonly run: (write: (text: string) => void) => Promise<unknown>;
   /** The one line that says why a run failed. */
   readonly explain: (err: unknown) => string;
+  /** Ctrl-C: ends the watch. */
+  readonly signal: AbortSignal;
 }
 
 /**
@@ -25,40 +27,29 @@ export interface Watch {
  */
 export async function watch(w: Watch): Promise<number> {
   const tty = process.stdout.isTTY === true;
-  let stopped = false;
-  let wake = (): void => {};
-  const stop = (): void => {
-    stopped = true;
-    wake();
-  };
-  process.once("SIGINT", stop);
-  try {
-    while (!stopped) {
-      let frame = "";
-      let failure: string | undefined;
-      try {
-        await w.run((text) => (frame += text));
-      } catch (err) {
-        // A mistake on the command line will not mend by itself: it ends the watch as it would end one run.
-        if (err instanceof UsageError) throw err;
-        failure = `${w.explain(err)}\n`;
-      }
-      if (stopped) break;
-      const header = `Every ${w.seconds} s: ${w.title}    ${new Date().toISOString()}\n\n`;
-      if (w.json) {
-        process.stdout.write(frame);
-        if (failure !== undefined) process.stderr.write(failure);
-      } else process.stdout.write(`${tty ? "\x1b[H\x1b[2J" : ""}${header}${frame}${failure ?? ""}${tty ? "" : "\n"}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, w.seconds * 1000);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+  // Ctrl-C ends the watch at once, whether a run waits for its reply or the watch waits for the next run.
+  const interrupted = new Promise<void>((resolve) => w.signal.addEventListener("abort", () => resolve(), { once: true }));
+  while (!w.signal.aborted) {
+    let frame = "";
+    let failure: string | undefined;
+    try {
+      await Promise.race([w.run((text) => (frame += text)), interrupted]);
+    } catch (err) {
+      // A mistake on the command line will not mend by itself: it ends the watch as it would end one run.
+      if (err instanceof UsageError) throw err;
+      failure = `${w.explain(err)}\n`;
     }
-  } finally {
-    process.off("SIGINT", stop);
+    if (w.signal.aborted) break;
+    const header = `Every ${w.seconds} s: ${w.title}    ${new Date().toISOString()}\n\n`;
+    if (w.json) {
+      process.stdout.write(frame);
+      if (failure !== undefined) process.stderr.write(failure);
+    } else process.stdout.write(`${tty ? "\x1b[H\x1b[2J" : ""}${header}${frame}${failure ?? ""}${tty ? "" : "\n"}`);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, w.seconds * 1000))), interrupted]);
+    clearTimeout(timer);
   }
+  // The terminal echoed ^C where the cursor was: what follows (a shell's or a session's prompt) starts a line.
+  if (tty) process.stdout.write("\n");
   return 0;
 }

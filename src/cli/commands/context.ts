@@ -14,6 +14,8 @@ export interface CommandContext {
   readonly print: (data: unknown, human: () => string) => void;
   /** All of standard input (a value given as `-`). */
   readonly readInput: () => Promise<string>;
+  /** Fires at Ctrl-C. */
+  readonly signal: AbortSignal;
 }
 
 export interface Command {
@@ -23,6 +25,10 @@ export interface Command {
   readonly options?: Readonly<Record<string, OptionSpec>>;
   /** It only reads: --watch may run it again and again. */
   readonly watchable?: boolean;
+  /** It ends by itself when ctx.signal fires (and says so); any other command stops being waited for at Ctrl-C. */
+  readonly interruptible?: boolean;
+  /** It takes over standard input and output, so it runs only on its own, never in a session. */
+  readonly standalone?: boolean;
   run(ctx: CommandContext): Promise<number>;
 }
 

@@ -34,17 +34,20 @@ export const general: readonly Command[] = [
     usage: "backup [name] [--overwrite]",
     summary: "Copy the database to a file on the daemon's host (put it back with swarmd restore)",
     options: { overwrite: { help: "Replace a backup of that name" } },
+    interruptible: true,
     async run(ctx) {
       const bar = progressBar(process.stderr);
-      const done = await ctx.client.serverBackup(
-        { ...(ctx.args[0] === undefined ? {} : { name: ctx.args[0] }), overwrite: ctx.flag("overwrite") },
-        // A large database takes a while to copy (progress shows it moving): ten minutes unless --timeout says.
-        {
-          ...(ctx.opt("timeout") === undefined ? { timeoutMs: 600_000 } : {}),
-          onProgress: (p) => bar.update((100 * p.progress) / (p.total ?? 1), p.message),
-        },
-      );
-      bar.done();
+      const done = await ctx.client
+        .serverBackup(
+          { ...(ctx.args[0] === undefined ? {} : { name: ctx.args[0] }), overwrite: ctx.flag("overwrite") },
+          // A large database takes a while to copy (progress shows it moving): ten minutes unless --timeout says.
+          {
+            ...(ctx.opt("timeout") === undefined ? { timeoutMs: 600_000 } : {}),
+            signal: ctx.signal,
+            onProgress: (p) => bar.update((100 * p.progress) / (p.total ?? 1), p.message),
+          },
+        )
+        .finally(() => bar.done());
       ctx.print(done, () => `${done.path} (${(done.bytes / 1048576).toFixed(1)} MiB in ${done.durationMs} ms)\n`);
       return 0;
     },
@@ -54,6 +57,7 @@ export const general: readonly Command[] = [
     usage: "bridge [--reconnect-for seconds]",
     summary: "Relay stdin and stdout to the daemon, for MCP hosts that launch servers as commands",
     options: { "reconnect-for": { value: "seconds", help: "How long to keep trying when the daemon goes away (default 60; 0: exit at once)" } },
+    standalone: true,
     async run(ctx) {
       const reconnectFor = num(ctx.opt("reconnect-for"), "--reconnect-for");
       if (reconnectFor !== undefined && reconnectFor < 0) throw new UsageError("--reconnect-for must be 0 or more seconds");

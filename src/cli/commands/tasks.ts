@@ -6,23 +6,20 @@ const DESCRIPTION_WIDTH = 60;
 /** Waits for the task to end — a progress bar on a terminal meanwhile — and prints how it ended. */
 async function waitFor(ctx: CommandContext, taskId: string): Promise<number> {
   const bar = progressBar(process.stderr);
-  // Ctrl-C stops the waiting, not the task; say which task goes on, since `task run --wait` printed no id yet.
-  const interrupted = (): void => {
-    bar.done();
-    process.stderr.write(`swarmctl: stopped waiting; ${taskId} goes on (swarmctl task wait ${taskId}; swarmctl task cancel ${taskId})\n`);
-    process.exit(130);
-  };
-  process.once("SIGINT", interrupted);
   let view;
   try {
     do {
       view = await ctx.client.taskWait(
         { taskId, timeoutMs: 60_000 },
-        { onProgress: (p) => bar.update((100 * p.progress) / (p.total ?? 100), p.message) },
+        { signal: ctx.signal, onProgress: (p) => bar.update((100 * p.progress) / (p.total ?? 100), p.message) },
       );
     } while (view.timedOut);
-  } finally {
-    process.off("SIGINT", interrupted);
+  } catch (err) {
+    if (!ctx.signal.aborted) throw err;
+    // Ctrl-C stops the waiting, not the task; say which task goes on, since `task run --wait` printed no id yet.
+    bar.done();
+    process.stderr.write(`swarmctl: stopped waiting; ${taskId} goes on (swarmctl task wait ${taskId}; swarmctl task cancel ${taskId})\n`);
+    return 130;
   }
   bar.done();
   ctx.print(view, () => `${view.taskId} ${view.status}\n${JSON.stringify(view.result ?? view.error ?? null, null, 2)}\n`);
@@ -43,15 +40,19 @@ export const tasks: readonly Command[] = [
       timeout: { value: "s", help: "Seconds an assignment may run without a report" },
       wait: { help: "Wait for the task to end (exit 1 if it fails)" },
     },
+    interruptible: true,
     async run(ctx) {
-      const t = await ctx.client.taskOrchestrate({
-        task: need(ctx, 0, "task description"),
-        swarmId: ctx.opt("swarm"),
-        requiredCapabilities: list(ctx.opt("caps")),
-        priority: ctx.opt("priority") as "high" | undefined,
-        maxAgents: num(ctx.opt("parallel"), "--parallel"),
-        timeout: num(ctx.opt("timeout"), "--timeout"),
-      });
+      const t = await ctx.client.taskOrchestrate(
+        {
+          task: need(ctx, 0, "task description"),
+          swarmId: ctx.opt("swarm"),
+          requiredCapabilities: list(ctx.opt("caps")),
+          priority: ctx.opt("priority") as "high" | undefined,
+          maxAgents: num(ctx.opt("parallel"), "--parallel"),
+          timeout: num(ctx.opt("timeout"), "--timeout"),
+        },
+        { signal: ctx.signal },
+      );
       if (ctx.flag("wait")) return waitFor(ctx, t.taskId);
       ctx.print(t, () => `${t.taskId} ${t.status}${t.pendingReason ? ` (${t.pendingReason})` : ""}\n`);
       return 0;
@@ -61,6 +62,7 @@ export const tasks: readonly Command[] = [
     name: "task wait",
     usage: "task wait <taskId>",
     summary: "Wait for a task to end, showing its progress, and print its result (exit 1 if it did not complete)",
+    interruptible: true,
     run: (ctx) => waitFor(ctx, need(ctx, 0, "taskId")),
   },
   {
