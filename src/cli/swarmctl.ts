@@ -7,6 +7,9 @@ import { clientOptionsOf, GLOBAL } from "./global-options.js";
 import { commandUsage, findCommand, optionsOf, usage } from "./help.js";
 import { interactive, script } from "./session.js";
 
+/** At the end, how long to wait for calls still in flight (none, unless Ctrl-C gave up on one). */
+const CLOSE_WAIT_MS = 300;
+
 async function main(argv: string[]): Promise<number> {
   const firstWord = argv.findIndex((a, i) => !a.startsWith("-") && !(i > 0 && GLOBAL[(argv[i - 1] as string).replace(/^--/, "")]?.value));
   const found = firstWord === -1 ? undefined : findCommand(argv.slice(firstWord));
@@ -37,22 +40,21 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const client = new SwarmClient(clientOptions);
-  let code: number = EXIT.interrupted;
   try {
     if (command === undefined) {
       // No command: a session, typed at a prompt or read from standard input.
       const session = { client, clientOptions, json: parsed.options.has("json") };
       const { host, port } = client.options;
-      code = process.stdin.isTTY ? await interactive(session, `${host}:${port}> `) : await script(session);
-    } else {
-      // The command line as typed, but for a token's value.
-      const title = `swarmctl ${argv.map((a, i) => (argv[i - 1] === "--token" ? "…" : a.replace(/^(--token=).*/, "$1…"))).join(" ")}`;
-      code = await execute(command, parsed, { client, clientOptions, title, inSession: false, where: "" });
+      return process.stdin.isTTY ? await interactive(session, `${host}:${port}> `) : await script(session);
     }
-    return code;
+    // The command line as typed, but for a token's value.
+    const title = `swarmctl ${argv.map((a, i) => (argv[i - 1] === "--token" ? "…" : a.replace(/^(--token=).*/, "$1…"))).join(" ")}`;
+    return await execute(command, parsed, { client, clientOptions, title, inSession: false, where: "" });
   } finally {
-    // A call given up on at Ctrl-C may never be answered: do not wait for it.
-    if (code !== EXIT.interrupted) await client.close();
+    // Close in good order, but a call given up on at Ctrl-C may never be answered: do not wait long for it.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([client.close(), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 }
 
