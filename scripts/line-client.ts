@@ -86,10 +86,10 @@ export class LineClient {
     await this.waitFor(() => this.ended, timeoutMs, "the server to close the connection");
   }
 
-  /** Sends a request and resolves with the reply whose id matches. */
-  async request(method: string, params: unknown = {}, id: string | number = nextId()): Promise<Message> {
+  /** Sends a request and resolves with the reply whose id matches (rejects after `timeoutMs` without it). */
+  async request(method: string, params: unknown = {}, id: string | number = nextId(), timeoutMs?: number): Promise<Message> {
     this.send({ jsonrpc: "2.0", id, method, params });
-    return this.reply(id);
+    return this.reply(id, timeoutMs);
   }
 
   async reply(id: string | number, timeoutMs = 5000): Promise<Message> {
@@ -103,8 +103,8 @@ export class LineClient {
   }
 
   /** tools/call; resolves with the whole JSON-RPC reply. */
-  call(name: string, args: unknown = {}, id?: string | number): Promise<Message> {
-    return this.request("tools/call", { name, arguments: args }, id);
+  call(name: string, args: unknown = {}, id?: string | number, timeoutMs?: number): Promise<Message> {
+    return this.request("tools/call", { name, arguments: args }, id, timeoutMs);
   }
 
   private wake(): void {

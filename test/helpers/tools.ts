@@ -8,7 +8,10 @@ import type { LineClient, Message } from "../../scripts/line-client.js";
  * and every payload key mirrored onto the result.
  */
 export async function callTool<C extends ToolContract>(t: Test, c: LineClient, contract: C, args: ToolInput<C>): Promise<ToolPayload<C>> {
-  const reply = await c.call(contract.name, args);
+  // A call the server holds for up to `timeoutMs` (task_wait) is answered that late, and later still on a busy
+  // machine: the usual 5 s for the reply count from the end of its wait.
+  const held = (args as { timeoutMs?: unknown }).timeoutMs;
+  const reply = await c.call(contract.name, args, undefined, 5000 + (typeof held === "number" ? held : 0));
   if (reply.error) throw new Error(`${contract.name} failed: ${JSON.stringify(reply.error)}`);
   return checkResult(t, contract, reply.result) as ToolPayload<C>;
 }
