@@ -131,35 +131,55 @@ t.test("Ctrl-C while waiting for a reply ends swarmctl at once: 130 alone or in 
 
 const hasScript = spawnSync("script", ["--version"]).status === 0;
 
-t.test("at a terminal: a prompt, line editing, Ctrl-C stops a wait or drops a line, history kept, Ctrl-D leaves", { skip: !hasScript && "script(1) from util-linux is not installed" }, async (t) => {
+t.test("at a terminal: a prompt, Tab completion, Ctrl-C stops a wait or drops a line, history kept, Ctrl-D leaves", { skip: !hasScript && "script(1) from util-linux is not installed" }, async (t) => {
   const { port } = await startDaemon(t);
   const history = join(tempDir(t), "history");
   // script(1) runs swarmctl on a pseudo-terminal and passes our keystrokes to it. `exec`: no shell between them, to
   // be stopped by the Ctrl-C that the terminal sends to every process in the foreground.
-  const term = swarmctl([], { SWARMCTL_HISTORY: history, TERM: "dumb" }, "script", ["-qfec", `exec ${process.execPath} ${SWARMCTL} --port ${port}`, "/dev/null"]);
+  const term = swarmctl([], { SWARMCTL_HISTORY: history, TERM: "xterm" }, "script", ["-qfec", `exec ${process.execPath} ${SWARMCTL} --port ${port}`, "/dev/null"]);
   t.teardown(() => term.child.kill("SIGKILL"));
   const prompt = `127.0.0.1:${port}> `;
   const promptRe = prompt.replace(/\./g, "\\.");
-  const screen = (): string => term.out.stdout.replace(/\r+\n/g, "\n");
+  // What a reader of the terminal sees, less readline's cursor movements.
+  const screen = (): string => term.out.stdout.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/\r+\n/g, "\n");
   const prompts = (): number => screen().split(prompt).length - 1;
   await term.until(() => prompts() === 1, "the prompt");
   t.match(screen(), /^Type "help" for the commands, "quit" or Ctrl-D to leave\.\n/);
 
-  term.child.stdin.write("swarm init\r");
+  // Tab completes a command's name, a tool's name after call (asked of the daemon), and an option.
+  term.child.stdin.write("swarm i\t");
+  await term.until(() => screen().endsWith("swarm init "), "swarm init, completed");
+  term.child.stdin.write("\r");
   await term.until(() => prompts() === 2, "the next prompt");
-  t.match(screen(), new RegExp(`${promptRe}swarm init\\nswarm_\\d+_\\w+\\n${promptRe}$`));
+  t.match(screen(), new RegExp(`${promptRe}swarm init \\nswarm_\\d+_\\w+\\n${promptRe}$`));
+  term.child.stdin.write("memory set completed yes\r");
+  await term.until(() => prompts() === 3, "the prompt after memory set");
+  term.child.stdin.write("call memory_retr\t");
+  await term.until(() => screen().endsWith("call memory_retrieve "), "the tool's name, completed");
+  term.child.stdin.write("key=completed\r");
+  await term.until(() => prompts() === 4, "the prompt after call");
+  t.match(screen(), /"value": "yes"/, "the completed call ran");
+  term.child.stdin.write("memory get completed --r\t");
+  await term.until(() => screen().endsWith("--raw "), "an option, completed");
+  term.child.stdin.write("\r");
+  await term.until(() => prompts() === 5, "the prompt after memory get");
+  t.match(screen(), new RegExp(`memory get completed --raw \\nyes${promptRe}$`), "--raw prints the text as it is");
 
   term.child.stdin.write("this line is dropped\x03");
-  await term.until(() => prompts() === 3, "a fresh prompt after Ctrl-C");
+  await term.until(() => prompts() === 6, "a fresh prompt after Ctrl-C");
   t.match(screen(), new RegExp(`this line is dropped\\^C\\n${promptRe}$`));
 
   term.child.stdin.write('task run "never runs" --caps nobody --wait\r');
   await term.until(() => /\[ +\] +0%/.test(screen()), "the progress bar of the wait");
   term.child.stdin.write("\x03");
-  await term.until(() => prompts() === 4, "the prompt after Ctrl-C stopped the wait");
+  await term.until(() => prompts() === 7, "the prompt after Ctrl-C stopped the wait");
   t.match(screen(), /swarmctl: stopped waiting; (task_\d+_\w+) goes on \(swarmctl task wait \1; swarmctl task cancel \1\)\n/);
 
   term.child.stdin.write("\x04");
   t.equal(await term.exited, 0, "Ctrl-D leaves, exit 0");
-  t.same(readFileSync(history, "utf8").split("\n"), ["swarm init", 'task run "never runs" --caps nobody --wait', ""], "typed commands kept; a dropped line not");
+  t.same(
+    readFileSync(history, "utf8").split("\n"),
+    ["swarm init ", "memory set completed yes", "call memory_retrieve key=completed", "memory get completed --raw ", 'task run "never runs" --caps nobody --wait', ""],
+    "typed commands kept, as completed; a dropped line not",
+  );
 });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { ClientOptions, SwarmClient } from "../client/index.js";
 import { parseArgs } from "./args.js";
-import { commands } from "./commands/index.js";
+import { completer, type Completer } from "./completion.js";
 import { EXIT, execute } from "./execute.js";
 import { GLOBAL, PER_LINE } from "./global-options.js";
 import { commandList, commandUsage, findCommand, optionsOf } from "./help.js";
@@ -22,16 +22,17 @@ const LEAVE = new Set(["quit", "exit"]);
 
 /**
  * Commands typed at a prompt, as redis-cli takes them: one connection for the whole session (so the swarm a
- * `swarm init` made stays this connection's current swarm), line editing, history kept in ~/.swarmctl_history
- * (SWARMCTL_HISTORY names another file; empty keeps none). Ctrl-C stops the command that runs, or drops the line being
- * typed; quit, exit or Ctrl-D leave. Exit code 0.
+ * `swarm init` made stays this connection's current swarm), line editing, Tab completion, history kept in
+ * ~/.swarmctl_history (SWARMCTL_HISTORY names another file; empty keeps none). Ctrl-C stops the command that runs, or
+ * drops the line being typed; quit, exit or Ctrl-D leave. Exit code 0.
  */
 export async function interactive(session: Session, prompt: string): Promise<number> {
   const historyFile = process.env.SWARMCTL_HISTORY ?? join(homedir(), ".swarmctl_history");
   const history = readHistory(historyFile);
+  const complete = completer(session.client);
   process.stdout.write('Type "help" for the commands, "quit" or Ctrl-D to leave.\n');
   for (;;) {
-    const line = await ask(prompt, history);
+    const line = await ask(prompt, history, complete);
     if (line === null) break;
     if (line.trim() !== "") writeHistory(historyFile, history);
     if ((await runLine(session, line, "")) === "leave") break;
@@ -104,7 +105,7 @@ Quote words with spaces: task run "make test" --wait. Ctrl-C stops the command t
 }
 
 /** One line typed at the prompt; null at Ctrl-D. Ctrl-C drops the line being typed: an empty line. */
-function ask(prompt: string, history: string[]): Promise<string | null> {
+function ask(prompt: string, history: string[], complete: Completer): Promise<string | null> {
   return new Promise((resolve) => {
     // A fresh interface for each line: closing it between lines gives the terminal back, so Ctrl-C while a command
     // runs is a SIGINT the command sees.
@@ -115,7 +116,7 @@ function ask(prompt: string, history: string[]): Promise<string | null> {
       history: [...history],
       historySize: HISTORY_LINES,
       removeHistoryDuplicates: true,
-      completer: (typed: string) => [completions.filter((c) => c.startsWith(typed)), typed],
+      completer: complete,
     });
     let answer: string | null = null;
     rl.on("history", (latest: string[]) => history.splice(0, history.length, ...latest));
@@ -134,8 +135,6 @@ function ask(prompt: string, history: string[]): Promise<string | null> {
     });
   });
 }
-
-const completions = [...commands.map((c) => `${c.name} `), "help ", "quit", "exit"];
 
 /** Most recent first, as readline keeps it; the file has the oldest first. */
 function readHistory(file: string): string[] {
