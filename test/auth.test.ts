@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import t, { type Test } from "tap";
@@ -6,22 +5,16 @@ import { RpcError, SwarmClient } from "../src/client/index.js";
 import { LineClient } from "../scripts/line-client.js";
 import { startDaemon, tempDir } from "./helpers/daemon.js";
 import { spawnDaemon, spawnListening, waitForLog } from "./helpers/spawn.js";
+import { startSwarmctl } from "./helpers/swarmctl.js";
 
 const TOKENS = "ops:admin:adm1n-secret-value,ci:write:wr1te-secret-value,viewer:read:r3ad-secret-value";
 const { port, logs } = await startDaemon(t, { SWARMD_AUTH_TOKENS: TOKENS });
 
 /** `swarmctl info` with SWARMD_TOKEN set to `token`. */
-function swarmctlInfo(token: string): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [new URL("../dist/src/cli/swarmctl.js", import.meta.url).pathname, "--port", String(port), "info"], {
-      env: { PATH: process.env.PATH ?? "", SWARMD_TOKEN: token },
-    });
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
-    child.on("close", (code) => resolve({ code, out, err }));
-  });
+async function swarmctlInfo(token?: string): Promise<{ code: number | null; out: string; err: string }> {
+  const run = startSwarmctl(["--port", String(port), "info"], token === undefined ? {} : { SWARMD_TOKEN: token });
+  const code = await run.exited;
+  return { code, out: run.out.stdout, err: run.out.stderr };
 }
 
 async function connect(t: Test): Promise<LineClient> {
@@ -111,6 +104,8 @@ t.test("the client and swarmctl send their token", async (t) => {
   t.ok(err instanceof RpcError && err.data?.reason === "unauthenticated");
   const cli = await swarmctlInfo("r3ad-secret-value");
   t.same([cli.code, /^name: swarmd$/m.test(cli.out)], [0, true]);
+  const none = await swarmctlInfo();
+  t.same([none.code, none.err], [1, "swarmctl: The daemon requires a token: give --token or set SWARMD_TOKEN. (SERVER_ERROR -32000, unauthenticated)\n"], "without one, swarmctl says how to give it");
 });
 
 t.test("a wrong token is the daemon's answer at once, not a connection retried until it times out", async (t) => {
@@ -121,7 +116,7 @@ t.test("a wrong token is the daemon's answer at once, not a connection retried u
   t.ok(err instanceof RpcError && err.data?.reason === "unauthenticated", `the refusal itself: ${String(err)}`);
   t.ok(Date.now() - started < 2000, `in ${Date.now() - started} ms, well within the 10 s acquire timeout`);
   const cli = await swarmctlInfo("not-the-secret");
-  t.same([cli.code, cli.err], [1, "swarmctl: Invalid token. (SERVER_ERROR -32000, unauthenticated)\n"], "swarmctl: exit 1, the server refused");
+  t.same([cli.code, cli.err], [1, "swarmctl: The daemon refused the token (--token or SWARMD_TOKEN). (SERVER_ERROR -32000, unauthenticated)\n"], "swarmctl: exit 1, the server refused");
 });
 
 t.test("protected mode: no tokens beyond loopback refuses to start, naming both fixes", async (t) => {

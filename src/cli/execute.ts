@@ -58,7 +58,7 @@ export async function execute(command: Command, parsed: ParsedArgs, inv: Invocat
           write = into;
           return command.run(ctx);
         },
-        explain: (err) => explain(err, command, inv.inSession).text,
+        explain: (err) => explain(err, command, inv).text,
         signal: interrupt.signal,
       });
     }
@@ -70,7 +70,7 @@ export async function execute(command: Command, parsed: ParsedArgs, inv: Invocat
     process.stderr.write(`swarmctl: ${inv.where}interrupted\n`);
     return EXIT.interrupted;
   } catch (err) {
-    const { code, text } = explain(err, command, inv.inSession);
+    const { code, text } = explain(err, command, inv);
     process.stderr.write(text.replace(/^swarmctl: /, `swarmctl: ${inv.where}`) + "\n");
     return code;
   } finally {
@@ -85,19 +85,22 @@ async function readStdin(): Promise<string> {
 }
 
 /** What happened, in one line (two for a usage error), and the exit code that goes with it. */
-function explain(err: unknown, command: Command, inSession: boolean): { code: number; text: string } {
-  if (err instanceof UsageError) return { code: EXIT.usage, text: `swarmctl: ${err.message}\nUsage: ${inSession ? "" : "swarmctl "}${command.usage}` };
+function explain(err: unknown, command: Command, inv: Invocation): { code: number; text: string } {
+  if (err instanceof UsageError) return { code: EXIT.usage, text: `swarmctl: ${err.message}\nUsage: ${inv.inSession ? "" : "swarmctl "}${command.usage}` };
   if (err instanceof RpcError) {
     const reason = typeof err.data?.reason === "string" ? `, ${err.data.reason}` : "";
-    return { code: EXIT.refused, text: `swarmctl: ${inCliTerms(err)} (${err.codeName ?? "error"} ${err.code}${reason})` };
+    return { code: EXIT.refused, text: `swarmctl: ${inCliTerms(err, inv.client.options.token !== undefined)} (${err.codeName ?? "error"} ${err.code}${reason})` };
   }
   if (err instanceof ClientError && err.code === "ABORTED") return { code: EXIT.interrupted, text: "swarmctl: interrupted" };
   if (err instanceof ClientError) return { code: EXIT.unreachable, text: `swarmctl: ${err.message}` };
   return { code: EXIT.refused, text: `swarmctl: ${(err as Error)?.message ?? String(err)}` };
 }
 
-/** The server's message, where it names a tool argument, said with the option that sets it. */
-function inCliTerms(err: RpcError): string {
+/** The server's message, where it names a tool argument or a token, said with the option that sets it. */
+function inCliTerms(err: RpcError, tokenGiven: boolean): string {
+  if (err.data?.reason === "unauthenticated") {
+    return tokenGiven ? "The daemon refused the token (--token or SWARMD_TOKEN)." : "The daemon requires a token: give --token or set SWARMD_TOKEN.";
+  }
   const ids = err.data?.activeSwarmIds;
   if (err.data?.reason === "ambiguous_swarm" && Array.isArray(ids)) {
     return `${ids.length} swarms are active; pick one with --swarm: ${ids.join(", ")}.`;
