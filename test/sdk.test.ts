@@ -99,7 +99,7 @@ t.test("swarmctl bridge: a refused token and an absent daemon are one line on st
       child.stdin.end('{"jsonrpc":"2.0","id":1,"method":"ping"}\n');
     });
   const refused = await run(["--port", String(port), "--token", "wrong-token-value"]);
-  t.same(refused, { code: 1, stdout: "", stderr: "swarmctl: Invalid token. (SERVER_ERROR -32000, unauthenticated)\n" });
+  t.same(refused, { code: 1, stdout: "", stderr: "swarmctl: The daemon refused the token (--token or SWARMD_TOKEN). (SERVER_ERROR -32000, unauthenticated)\n" });
   const absent = await run(["--port", String(await freePort())]);
   t.same([absent.code, absent.stdout], [3, ""]);
   t.match(absent.stderr, /^swarmctl: Cannot connect to 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
@@ -128,5 +128,5 @@ t.test("swarmctl bridge after SIGHUP changed the tokens: a new scope applies at 
   const closed = new Promise<void>((resolve) => (client.onclose = resolve));
   void store().catch(() => {});
   await closed;
-  t.match(stderr(), /swarmctl: Invalid token\./, "revoked: the bridge says why and exits");
+  t.match(stderr(), /swarmctl: The daemon refused the token \(--token or SWARMD_TOKEN\)\./, "revoked: the bridge says why and exits");
 });
