@@ -98,10 +98,21 @@ receives \`notifications/progress\`; \`notifications/cancelled {requestId}\` abo
 returns an array of \`{"result":…}\` or \`{"error":…}\`. At most 100 items by default; \`initialize\` and \`batch\` cannot be
 items. Native JSON-RPC array batches are answered as the JSON-RPC 2.0 specification says.
 
+## monitor
+
+\`monitor\` (an admin token's, when tokens are configured) answers \`{"monitoring":true}\`; from then until it closes, the
+connection is also sent \`notifications/monitor/request\` for every request served on any other connection: \`{at,
+connection, remote, principal?, method, tool?, params?, outcome, ms}\`, where \`params\` are the request's parameters (a
+tool's arguments) as JSON cut at 512 characters, never a token, and \`outcome\` is \`ok\`, \`cancelled\` or the error's
+name. A monitor that reads too slowly loses events instead of holding the daemon; once it has caught up it is sent
+\`notifications/monitor/dropped {count}\`. It may go on making requests; they are not shown to itself. It cannot be a
+batch item. No other connection is ever sent these.
+
 ## Notifications the server sends
 
 \`notifications/progress\`; to workers: \`notifications/task/assigned\` (an assignment), \`notifications/task/cancelled\`,
-\`notifications/agent/message\`, \`notifications/agent/detached\`, \`notifications/agent/terminated\`.
+\`notifications/agent/message\`, \`notifications/agent/detached\`, \`notifications/agent/terminated\`; to monitors:
+\`notifications/monitor/request\`, \`notifications/monitor/dropped\`.
 
 ## Errors
 

@@ -5,6 +5,7 @@ import { taskClaim, taskWait, type ToolMap, type ToolName } from "../protocol/to
 import type { RequestOptions } from "./connection.js";
 import { ClientError, RpcError } from "./errors.js";
 import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from "./options.js";
+import { monitorRequests, type MonitorHandlers } from "./monitor.js";
 import { ConnectionPool } from "./pool.js";
 import { TypedTools } from "./typed.js";
 
@@ -86,6 +87,15 @@ export class SwarmClient extends TypedTools {
   onNotification(handler: (n: Notification) => void): () => void {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
+  }
+
+  /**
+   * Every request the daemon serves on other connections, as it serves it, until `signal` fires (see
+   * monitorRequests): the monitor method on a connection of its own, outside the pool.
+   */
+  monitor(handlers: MonitorHandlers, options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.closing) return Promise.reject(new ClientError("CLIENT_CLOSED", "The client was closed."));
+    return monitorRequests(this.options, handlers, options.signal);
   }
 
   async ping(options?: RequestOptions): Promise<void> {

@@ -85,7 +85,17 @@ export class Authenticator {
         reason: "unauthenticated",
       });
     }
-    if (principal.scope === "admin" || method !== "tools/call") return;
+    if (principal.scope === "admin") return;
+    if (method === "monitor") {
+      // Every other connection's arguments — memory values, task descriptions — are the admin's to see.
+      throw rpcError("SERVER_ERROR", `${principal.name} has ${principal.scope} scope; monitor needs an admin token.`, {
+        reason: "forbidden",
+        principal: principal.name,
+        scope: principal.scope,
+        required: "admin",
+      });
+    }
+    if (method !== "tools/call") return;
     const tool = (params as { name?: unknown } | undefined)?.name;
     // An unknown tool is left to tools/call, which names it in a -32602.
     const needed = typeof tool === "string" ? toolScope(tool) : undefined;

@@ -22,6 +22,8 @@ export interface CallOwner extends ToolSession {
   authenticate(token: unknown): Principal;
   /** Closes the connection after `ms`. */
   closeAfter(ms: number): void;
+  /** From now on, send this connection an event for every request served on the others. */
+  monitor(): void;
 }
 
 /** A method returns a result (a plain value or RawJson), a promise of one, or throws an RpcError. */
@@ -107,6 +109,11 @@ export function asRpcError(err: unknown, call: Call): RpcError {
   }
   call.log.error({ err }, "request failed unexpectedly");
   return rpcError("INTERNAL_ERROR", "Internal error; see the server log.", { reason: "internal" });
+}
+
+/** A JSON object (not an array, not null). */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

@@ -3,8 +3,8 @@ import { rpcError, type RpcError } from "../protocol/errors.js";
 import { negotiateProtocolVersion } from "../protocol/mcp.js";
 import { Serialized } from "../protocol/serialized.js";
 import type { ToolRegistry } from "../tools/registry.js";
-import { asRpcError, isPromiseLike, type Call, type MethodHandler, type MethodSpec, type MethodTable } from "./call.js";
-import { batchTooLarge } from "./session.js";
+import { asRpcError, isObject, isPromiseLike, type Call, type MethodHandler, type MethodSpec, type MethodTable } from "./call.js";
+import { batchTooLarge } from "./batch.js";
 import { RawJson, batchItemText } from "./wire.js";
 
 export interface McpOptions {
@@ -24,11 +24,7 @@ const INSTRUCTIONS =
 const EMPTY = Object.freeze({});
 const EMPTY_JSON = new RawJson("{}");
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** The MCP methods (initialize, ping, tools/*, notifications) plus swarmd's `batch`. */
+/** The MCP methods (initialize, ping, tools/*, notifications) plus swarmd's `authenticate`, `monitor` and `batch`. */
 export function mcpMethods(options: McpOptions): MethodTable {
   const table = new Map<string, MethodSpec>();
   const add = (name: string, handler: MethodHandler, batchable = true): void => {
@@ -61,6 +57,15 @@ export function mcpMethods(options: McpOptions): MethodTable {
   // Health probes (nc, load balancers) never initialize and read a status; after initialize MCP requires `{}`.
   add("ping", (_params, call) => (call.session.initialized ? EMPTY_JSON : new RawJson('{"status":"ok","timestamp":' + Date.now() + "}")));
   add("tools/list", (params) => new RawJson(options.tools.listPage(isObject(params) ? params.cursor : undefined)));
+  // redis-cli's MONITOR for swarmd: from now on this connection is also sent every request the others make.
+  add(
+    "monitor",
+    (_params, call) => {
+      call.session.monitor();
+      return { monitoring: true };
+    },
+    false,
+  );
 
   const envelope = (payload: unknown): RawJson =>
     new RawJson(

@@ -3,6 +3,7 @@ import type { Connection } from "../transport/connection.js";
 import { rpcError } from "../protocol/errors.js";
 import type { MethodTable } from "./call.js";
 import type { GuardConfig } from "./guard.js";
+import { Monitors } from "./monitor.js";
 import { Session, type SessionHost } from "./session.js";
 import { NULL_ID, errorLine } from "./wire.js";
 
@@ -25,6 +26,7 @@ export class RpcServer implements SessionHost {
   readonly batchMaxItems: number;
   readonly maxInflight: number;
   readonly guard: GuardConfig;
+  readonly monitors = new Monitors();
   closing = false;
   requestsServed = 0;
   connectionsTotal = 0;

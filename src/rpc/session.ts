@@ -13,9 +13,11 @@ import {
   type CallOwner,
   type MethodTable,
 } from "./call.js";
+import { answerArray } from "./batch.js";
 import { classify } from "./classify.js";
+import type { Monitors } from "./monitor.js";
 import { SessionGuard, type GuardConfig } from "./guard.js";
-import { NULL_ID, errorLine, lineText, notificationLine, resultLine, type JsonRpcId, type Line } from "./wire.js";
+import { NULL_ID, errorLine, notificationLine, resultLine, type JsonRpcId, type Line } from "./wire.js";
 
 /** What a session needs from the server that owns it. */
 export interface SessionHost {
@@ -28,6 +30,8 @@ export interface SessionHost {
   readonly guard: GuardConfig;
   /** Told about every request handled: its method ("unknown" for methods that do not exist), outcome and time. */
   observe(method: string, outcome: string, ms: number): void;
+  /** The connections that asked to see every request (the monitor method). */
+  readonly monitors: Monitors;
   countRequest(): void;
   sessionClosed(session: Session): void;
 }
@@ -77,7 +81,8 @@ export class Session implements CallOwner {
       this.inputEnded = true;
       this.settle();
     };
-    conn.onidle = () => this.pending === 0;
+    // A monitor waits for other connections' requests, however long that takes.
+    conn.onidle = () => this.pending === 0 && !host.monitors.has(conn);
     conn.onerror = (err) => this.log.debug({ err }, "connection error");
     conn.onoverflow = (bytes) => this.log.warn({ bufferedBytes: bytes }, "disconnecting a client that does not read its replies");
     conn.onclose = () => this.handleClose();
@@ -90,6 +95,10 @@ export class Session implements CallOwner {
 
   notify(method: string, params: object): void {
     this.conn.send(notificationLine(method, params));
+  }
+
+  monitor(): void {
+    this.host.monitors.add(this.conn);
   }
 
   onClose(fn: () => void): void {
@@ -151,7 +160,9 @@ export class Session implements CallOwner {
       this.conn.send(PARSE_ERROR_LINE);
       return;
     }
-    const reply = Array.isArray(message) ? this.receiveArray(message, line) : this.dispatch(message, line, -1);
+    const reply = Array.isArray(message)
+      ? answerArray(message, this.host.batchMaxItems, (item, index) => this.dispatch(item, line, index))
+      : this.dispatch(message, line, -1);
     if (reply === undefined) return;
     if (reply instanceof Promise) this.track(reply);
     else this.conn.send(reply);
@@ -174,22 +185,6 @@ export class Session implements CallOwner {
     if (this.inputEnded && !this.closed) this.conn.end();
   }
 
-  /** A native JSON-RPC batch (an array): replies in request order, in one line; none when all were notifications. */
-  private receiveArray(items: unknown[], line: string): Reply | Promise<Reply> {
-    if (items.length === 0) {
-      return errorLine(NULL_ID, rpcError("INVALID_REQUEST", "Invalid Request: the batch is empty.", { reason: "empty_batch" }));
-    }
-    if (items.length > this.host.batchMaxItems) {
-      return errorLine(NULL_ID, batchTooLarge(items.length, this.host.batchMaxItems));
-    }
-    const replies = items.map((item, index) => this.dispatch(item, line, index));
-    const join = (texts: Reply[]): Reply => {
-      const present = texts.filter((t): t is Line => t !== undefined);
-      return present.length === 0 ? undefined : "[" + present.map(lineText).join(",") + "]";
-    };
-    return replies.some((r) => r instanceof Promise) ? Promise.all(replies).then(join) : join(replies as Reply[]);
-  }
-
   private dispatch(message: unknown, line: string, index: number): Reply | Promise<Reply> {
     const c = classify(message, line, index);
     if (c.kind === "response") return undefined;
@@ -201,13 +196,14 @@ export class Session implements CallOwner {
     const started = performance.now();
     const spec = this.host.methods.get(method);
     if (spec === undefined) {
-      return this.refuse("unknown", started, idJson, rpcError("METHOD_NOT_FOUND", `Method not found: ${JSON.stringify(method)}.`, { method }));
+      const err = rpcError("METHOD_NOT_FOUND", `Method not found: ${JSON.stringify(method)}.`, { method });
+      return this.refuse("unknown", method, params, started, idJson, err);
     }
-    if (this.host.closing) return this.refuse(method, started, idJson, shuttingDown());
+    if (this.host.closing) return this.refuse(method, method, params, started, idJson, shuttingDown());
     try {
       this.guard.admit(method, params, spec.cost?.(params) ?? 1);
     } catch (err) {
-      return this.refuse(method, started, idJson, err as RpcError);
+      return this.refuse(method, method, params, started, idJson, err as RpcError);
     }
     const call = new Call(this, progressTokenOf(params));
     let out: unknown;
@@ -215,38 +211,45 @@ export class Session implements CallOwner {
       out = spec.handler(params, call);
     } catch (err) {
       call.done = true;
-      return this.refuse(method, started, idJson, asRpcError(err, call));
+      return this.refuse(method, method, params, started, idJson, asRpcError(err, call));
     }
     if (!isPromiseLike(out)) {
       call.done = true;
-      this.host.observe(method, "ok", performance.now() - started);
+      this.served(method, method, params, "ok", started);
       if (idJson === undefined) return undefined;
       this.countRequest();
       return resultLine(idJson, out);
     }
     if (id !== undefined) this.inflight.set(id, call);
     return Promise.resolve(out).then(
-      (result) => (this.finish(method, started, id, idJson, call, "ok") ? resultLine(idJson as string, result) : undefined),
+      (result) => (this.finish(method, params, started, id, idJson, call, "ok") ? resultLine(idJson as string, result) : undefined),
       (err: unknown) => {
         const e = asRpcError(err, call);
-        return this.finish(method, started, id, idJson, call, e.codeName ?? "error") ? errorLine(idJson as string, e) : undefined;
+        return this.finish(method, params, started, id, idJson, call, e.codeName ?? "error") ? errorLine(idJson as string, e) : undefined;
       },
     );
   }
 
+  /** A request handled: counted under `label` for metrics, and shown to any monitor. */
+  private served(label: string, method: string, params: unknown, outcome: string, started: number): void {
+    const ms = performance.now() - started;
+    this.host.observe(label, outcome, ms);
+    if (this.host.monitors.active) this.host.monitors.served(this.conn, this.guard.principal?.name, method, params, outcome, ms);
+  }
+
   /** An error reply (none for a notification), counted under `label`. */
-  private refuse(label: string, started: number, idJson: string | undefined, err: RpcError): Reply {
-    this.host.observe(label, err.codeName ?? "error", performance.now() - started);
+  private refuse(label: string, method: string, params: unknown, started: number, idJson: string | undefined, err: RpcError): Reply {
+    this.served(label, method, params, err.codeName ?? "error", started);
     if (idJson === undefined) return undefined; // notifications are never answered
     this.countRequest();
     return errorLine(idJson, err);
   }
 
   /** Settles an async call; true when its reply is to be written. */
-  private finish(method: string, started: number, id: JsonRpcId | undefined, idJson: string | undefined, call: Call, outcome: string): boolean {
+  private finish(method: string, params: unknown, started: number, id: JsonRpcId | undefined, idJson: string | undefined, call: Call, outcome: string): boolean {
     call.done = true;
     if (id !== undefined && this.inflight.get(id) === call) this.inflight.delete(id);
-    this.host.observe(method, call.abortedFor === "cancelled" ? "cancelled" : outcome, performance.now() - started);
+    this.served(method, method, params, call.abortedFor === "cancelled" ? "cancelled" : outcome, started);
     if (idJson === undefined || call.abortedFor === "cancelled" || this.closed) return false;
     this.countRequest();
     return true;
@@ -271,6 +274,7 @@ export class Session implements CallOwner {
     this.abortAll("connection_closed");
     this.inflight.clear();
     this.host.sessionClosed(this);
+    this.host.monitors.remove(this.conn);
     for (const hook of this.closeHooks.splice(0)) {
       try {
         hook();
@@ -281,12 +285,4 @@ export class Session implements CallOwner {
     this.markClosed();
     this.log.info({ requests: this.requests, durationMs: Date.now() - this.openedAt }, "connection closed");
   }
-}
-
-export function batchTooLarge(count: number, limit: number) {
-  return rpcError("RESOURCE_ERROR", `Batch too large: at most ${limit} items, got ${count}.`, {
-    reason: "batch_too_large",
-    limit,
-    count,
-  });
 }

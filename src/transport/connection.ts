@@ -26,6 +26,10 @@ export interface Connection {
   end(): void;
   /** Drop the connection at once. */
   destroy(): void;
+  /** More output waits for the peer than the soft limit: what can be dropped (monitor events) should be. */
+  readonly backedUp: boolean;
+  /** Runs `fn` once the peer has read what waits for it, or soon when nothing waits in the socket; look again then. */
+  whenDrained(fn: () => void): void;
   /** Stop reading the peer's input until every reason given has been resumed. */
   pauseInput(reason: string): void;
   resumeInput(reason: string): void;
@@ -120,6 +124,17 @@ export class StreamConnection implements Connection {
       this.inputEnded = true;
       this.deliver();
     });
+  }
+
+  get backedUp(): boolean {
+    return this.queuedSize + this.options.output.writableLength > this.options.outputSoftLimit;
+  }
+
+  whenDrained(fn: () => void): void {
+    // The socket says "drain" only after a write it could not take at once; with nothing in its buffer yet, look
+    // again once the queued text has been written (in a later turn, so a caller that looks again never spins).
+    if (this.options.output.writableLength === 0) setImmediate(fn);
+    else this.options.output.once("drain", fn);
   }
 
   send(line: string | ReadonlyArray<string | Uint8Array>): void {
