@@ -99,7 +99,7 @@ t.test("a session goes on across a daemon restart, connecting again for the next
   t.equal(s.out.stderr, "");
 });
 
-t.test("Ctrl-C while waiting for a reply ends swarmctl at once: 130 alone or in a script, 0 for a watch", async (t) => {
+t.test("Ctrl-C while waiting for a reply ends swarmctl at once: 130 alone or in a script (any line), 0 for a watch", async (t) => {
   // A server that accepts and never answers: only Ctrl-C ends the wait before the 30-second timeout.
   const silent = createServer((socket: Socket) => socket.on("error", () => {}));
   const sockets = new Set<Socket>();
@@ -114,6 +114,7 @@ t.test("Ctrl-C while waiting for a reply ends swarmctl at once: 130 alone or in 
     ["a command", ["--port", port, "agent", "list"], "", 130, "swarmctl: interrupted\n"],
     ["a script", ["--port", port], "agent list\nping\n", 130, "swarmctl: line 1: interrupted\n"],
     ["a watch", ["--port", port, "agent", "list", "--watch", "1"], "", 0, ""],
+    ["a watch in a script", ["--port", port], "agent list --watch 1\nping\n", 130, ""],
   ] as const) {
     const s = swarmctl([...args]);
     s.child.stdin.end(input);

@@ -4,7 +4,7 @@ import type { Command, CommandContext } from "./commands/index.js";
 import { UsageError } from "./format.js";
 import { watch } from "./watch.js";
 
-/** Exit codes: 0 success, 1 the server said no (or a task failed), 2 usage, 3 no connection or no reply in time. */
+/** Exit codes: 0 success, 1 the server said no (or a task failed), 2 usage, 3 no connection or no reply in time, 130 Ctrl-C. */
 export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3, interrupted: 130 } as const;
 
 /** Where a command runs: from the process's own arguments, or from a line of a session. */

@@ -45,15 +45,27 @@ export async function interactive(session: Session, prompt: string): Promise<num
  * Errors name their line. Ctrl-C stops the script. Exit code: 0 when every line succeeded, else the last failure's.
  */
 export async function script(session: Session): Promise<number> {
+  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  // Ctrl-C ends the script, also when the line it stopped (--watch, monitor) counts that as success.
+  let interrupted = false;
+  const stop = (): void => {
+    interrupted = true;
+    lines.close();
+  };
+  process.on("SIGINT", stop);
   let failed: number = EXIT.ok;
   let n = 0;
-  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
-    const outcome = await runLine(session, line, `line ${++n}: `);
-    if (outcome === "leave") break;
-    if (outcome === EXIT.interrupted) return outcome;
-    if (outcome !== EXIT.ok) failed = outcome;
+  try {
+    for await (const line of lines) {
+      const outcome = await runLine(session, line, `line ${++n}: `);
+      if (interrupted || outcome === EXIT.interrupted) return EXIT.interrupted;
+      if (outcome === "leave") break;
+      if (outcome !== EXIT.ok) failed = outcome;
+    }
+  } finally {
+    process.off("SIGINT", stop);
   }
-  return failed;
+  return interrupted ? EXIT.interrupted : failed;
 }
 
 async function runLine(session: Session, line: string, where: string): Promise<number | "leave"> {
