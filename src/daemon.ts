@@ -143,6 +143,7 @@ export class Daemon {
       const session = rpc.attach(stdioConnection(input, output, limits)) as Session;
       this.stdioClosed = session.closed$;
       log.info({ db: store.path, version: VERSION }, "swarmd serving MCP on stdio");
+      tools.warm();
       return;
     }
     let tls: LoadedTls | undefined;
@@ -173,6 +174,7 @@ export class Daemon {
       },
       "swarmd listening",
     );
+    tools.warm();
   }
 
   /**

@@ -15,6 +15,8 @@ export interface Footprint {
   /** A ping over one more connection while the idle ones are held. */
   readonly pingWithConnectionsMs: number;
   readonly rssAfterCloseMB: number;
+  /** A fresh daemon's first tools/list (what an MCP host asks first): sent the moment it accepts, and 2 s later. */
+  readonly firstToolsListMs: { readonly atOnce: number; readonly later: number };
 }
 
 async function freePort(): Promise<number> {
@@ -60,6 +62,7 @@ export async function measureFootprint(dir: string, runs: number, connections: n
     await new Promise((r) => bare.once("exit", r));
   }
   const startups: number[] = [];
+  const atOnce: number[] = [];
   let last: ReturnType<typeof startDaemonProcess> | undefined;
   for (let i = 0; i < runs; i++) {
     const port = await freePort();
@@ -67,6 +70,7 @@ export async function measureFootprint(dir: string, runs: number, connections: n
     const d = startDaemonProcess(["--port", String(port), "--db", tempDbPath(dir, `startup-${i}`)], { SWARMD_MAX_CONNECTIONS: String(connections + 10), MCP_LOG_LEVEL: "warn" });
     startups.push(await waitForAccept(port, 10_000, t0));
     if (i < runs - 1) {
+      atOnce.push(await timeToolsList(port));
       d.proc.kill("SIGTERM");
       await d.exited;
     } else last = Object.assign(d, { port });
@@ -75,6 +79,7 @@ export async function measureFootprint(dir: string, runs: number, connections: n
   const pid = daemon.proc.pid as number;
   await sleep(2000);
   const idleRssMB = rssMB(pid);
+  const later = await timeToolsList(daemon.port);
 
   const idle = await openIdle(daemon.port, connections);
   await sleep(2000);
@@ -98,5 +103,16 @@ export async function measureFootprint(dir: string, runs: number, connections: n
     rssWithConnectionsMB,
     pingWithConnectionsMs,
     rssAfterCloseMB,
+    firstToolsListMs: { atOnce: median(atOnce), later },
   };
+}
+
+/** One tools/list on a new connection, from sending to the whole reply. */
+async function timeToolsList(port: number): Promise<number> {
+  const c = await LineClient.connect(port);
+  const t0 = performance.now();
+  await c.request("tools/list");
+  const ms = performance.now() - t0;
+  c.close();
+  return ms;
 }

@@ -143,6 +143,7 @@ export function printReport(results: Record<string, any>): void {
   const f = results.footprint as Footprint | undefined;
   if (f) {
     out.push("", `startup to first accepted connection: median ${fmt(f.startupMs.median)} ms (${f.startupMs.runs.map((x) => fmt(x)).join(", ")}); a bare node that only listens: ${fmt(f.nodeFloorMs)} ms`);
+    out.push(`first tools/list of a fresh daemon: ${fmt(f.firstToolsListMs.atOnce, 1)} ms sent as it accepts, ${fmt(f.firstToolsListMs.later, 1)} ms 2 s later`);
     out.push(`RSS idle ${fmt(f.idleRssMB, 1)} MB · with ${fmt(f.connections)} idle connections ${fmt(f.rssWithConnectionsMB, 1)} MB (ping meanwhile ${fmt(f.pingWithConnectionsMs, 1)} ms) · after they close ${fmt(f.rssAfterCloseMB, 1)} MB`);
   }
   for (const row of (results.scale ?? []) as ScaleRow[]) {
