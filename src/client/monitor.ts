@@ -29,7 +29,12 @@ export async function monitorRequests(options: ResolvedClientOptions, handlers: 
   });
   try {
     if (signal?.aborted) return;
-    await conn.request("monitor", {}, { signal });
+    try {
+      await conn.request("monitor", {}, { signal });
+    } catch (err) {
+      if (signal?.aborted) return; // stopped before it started: still a stop, not a failure
+      throw err;
+    }
     handlers.onStart?.(conn.serverVersion);
     const stopped = new Promise<"stopped">((resolve) => signal?.addEventListener("abort", () => resolve("stopped"), { once: true }));
     const lost = await Promise.race([conn.closed, stopped]);

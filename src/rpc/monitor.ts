@@ -6,6 +6,9 @@ import { notificationLine } from "./wire.js";
 /** A connection that asked to see every request the daemon serves (the `monitor` method). */
 export type MonitorSink = Pick<Connection, "id" | "remote" | "backedUp" | "whenDrained" | "send">;
 
+/** The connection a request came on. */
+type Requester = Pick<Connection, "id" | "remote">;
+
 /** Characters of a request's parameters (their JSON) that a monitor is shown; the rest is cut off with "…". */
 const PARAMS_SHOWN = 512;
 
@@ -35,7 +38,7 @@ export class Monitors {
   }
 
   /** One request served on connection `from` (authenticated as `principal`): shown to every monitor but `from`. */
-  served(from: MonitorSink, principal: string | undefined, method: string, params: unknown, outcome: string, ms: number): void {
+  served(from: Requester, principal: string | undefined, method: string, params: unknown, outcome: string, ms: number): void {
     let event: string | undefined;
     for (const [sink, state] of this.sinks) {
       if (sink === from) continue;
@@ -59,7 +62,7 @@ export class Monitors {
   }
 }
 
-function describe(from: MonitorSink, principal: string | undefined, method: string, params: unknown, outcome: string, ms: number): MonitorEvent {
+function describe(from: Requester, principal: string | undefined, method: string, params: unknown, outcome: string, ms: number): MonitorEvent {
   const p = isObject(params) ? params : undefined;
   const tool = method === "tools/call" && typeof p?.name === "string" ? p.name : undefined;
   const shown = tool !== undefined ? p?.arguments : withoutToken(method, p ?? params);
