@@ -12,12 +12,8 @@ const NAMES = [...commands.map((c) => `${c.name} `), "help ", "quit", "exit"];
  * "call" (the daemon's tools/list, asked once when first wanted).
  */
 export function completer(client: SwarmClient): Completer {
-  let tools: Promise<string[]> | undefined;
-  const toolNames = (): Promise<string[]> =>
-    (tools ??= listTools(client).catch(() => {
-      tools = undefined; // the daemon may answer next time
-      return [];
-    }));
+  // The client asks tools/list once, and again next time if the daemon did not answer.
+  const toolNames = (): Promise<string[]> => client.toolAnnotations().then((byName) => [...byName.keys()], () => []);
   return (line, callback) => {
     const words = line.trimStart().split(/\s+/);
     const last = words.at(-1) ?? "";
@@ -28,15 +24,4 @@ export function completer(client: SwarmClient): Completer {
     if (found.command.name === "call" && found.rest.length === 0) return void toolNames().then((names) => offer(names.map((n) => `${n} `), last));
     offer([], last);
   };
-}
-
-async function listTools(client: SwarmClient): Promise<string[]> {
-  const names: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = (await client.request("tools/list", cursor === undefined ? {} : { cursor })) as { tools: Array<{ name: string }>; nextCursor?: string };
-    names.push(...page.tools.map((t) => t.name));
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
-  return names;
 }

@@ -129,8 +129,8 @@ export class SwarmClient extends TypedTools {
     return hints?.readOnlyHint === true || hints?.idempotentHint === true;
   }
 
-  /** What tools/list says about each tool, asked once. */
-  private toolAnnotations(): Promise<Map<string, ToolAnnotations>> {
+  /** What tools/list says about each tool (its name and hints), asked once; asked again after a failure. */
+  toolAnnotations(): Promise<Map<string, ToolAnnotations>> {
     this.annotations ??= (async () => {
       const byName = new Map<string, ToolAnnotations>();
       let cursor: string | undefined;
