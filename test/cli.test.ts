@@ -3,6 +3,7 @@ import { readFileSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import t from "tap";
+import { toolContracts } from "../src/protocol/tools/index.js";
 import { startDaemon, tempDir } from "./helpers/daemon.js";
 import { startWorker } from "./helpers/workers.js";
 
@@ -94,6 +95,13 @@ t.test("ping, info and tools", async (t) => {
   const tools = await swarmctl("tools");
   t.match(tools.stdout, /^NAME\s+HINTS\s+DESCRIPTION/);
   t.match(tools.stdout, /memory_retrieve\s+read-only,idempotent/);
+  const paged = await startDaemon(t, { SWARMD_TOOLS_PAGE_SIZE: "2" });
+  const listed = JSON.parse((await run(SWARMCTL, "--port", String(paged.port), "tools", "--json")).stdout);
+  t.same(
+    listed.map((x: { name: string }) => x.name),
+    toolContracts.map((x) => x.name),
+    "every page of tools/list, not the first",
+  );
 });
 
 t.test("backup: a file on the daemon's host, named or not, never silently replaced", async (t) => {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import t, { type Test } from "tap";
 import { ClientError, RpcError, SwarmClient } from "../src/client/index.js";
 import { resolveClientOptions } from "../src/client/options.js";
+import { toolContracts } from "../src/protocol/tools/index.js";
 import { LineClient } from "../scripts/line-client.js";
 import { freePort, startDaemon, tempDir } from "./helpers/daemon.js";
 import { spawnListening } from "./helpers/spawn.js";
@@ -33,9 +34,9 @@ async function fakeServer(t: Test, onRequest: (socket: Socket, message: { id: nu
         else if (message.method === "tools/list") {
           reply({
             tools: [
-              { name: "memory_retrieve", annotations: { readOnlyHint: true } },
-              { name: "memory_delete", annotations: { idempotentHint: true } },
-              { name: "swarm_init", annotations: {} },
+              { name: "memory_retrieve", inputSchema: { type: "object" }, annotations: { readOnlyHint: true } },
+              { name: "memory_delete", inputSchema: { type: "object" }, annotations: { idempotentHint: true } },
+              { name: "swarm_init", inputSchema: { type: "object" }, annotations: {} },
             ],
           });
         } else {
@@ -212,6 +213,34 @@ t.test("batch, progress and notifications", async (t) => {
   t.same([done.status, done.result], ["completed", { ok: true }]);
   t.ok(pushed.includes("notifications/task/assigned"), "the worker heard its assignment");
   t.ok(progress.includes(50), `progress reached the caller: ${progress.join(", ")}`);
+});
+
+t.test("listTools reads every page of tools/list; a page it cannot read is a PROTOCOL_ERROR", async (t) => {
+  const { port } = await startDaemon(t, { SWARMD_TOOLS_PAGE_SIZE: "4" });
+  const tools = await client(t, { port }).listTools();
+  t.same(
+    tools.map((x) => x.name),
+    toolContracts.map((x) => x.name),
+  );
+  t.ok(toolContracts.length > 8, "more than two pages");
+  t.match(tools.find((x) => x.name === "memory_retrieve")?.annotations, { title: "Retrieve memory", readOnlyHint: true, idempotentHint: true });
+
+  const odd = createServer((socket) =>
+    socket.setEncoding("utf8").on("data", (d: string) => {
+      for (const line of d.split("\n").filter(Boolean)) {
+        const m = JSON.parse(line);
+        const result = m.method === "initialize" ? { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "odd", version: "0" } } : { tools: [{ title: "no name" }] };
+        if (m.id !== undefined) socket.write(JSON.stringify({ jsonrpc: "2.0", id: m.id, result }) + "\n");
+      }
+    }),
+  );
+  await new Promise<void>((r) => odd.listen(0, "127.0.0.1", r));
+  t.teardown(() => odd.close());
+  const err = await client(t, { port: (odd.address() as { port: number }).port, poolMin: 0 })
+    .listTools()
+    .catch((e: unknown) => e);
+  t.ok(err instanceof ClientError && err.code === "PROTOCOL_ERROR", String(err));
+  t.match((err as Error).message, /^The daemon's tools\/list page is not one this client reads: tools\.0\.name: .*; tools\.0\.inputSchema: /);
 });
 
 t.test("the package exports the client as swarmd/client", async (t) => {

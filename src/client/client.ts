@@ -1,5 +1,6 @@
 import pRetry from "p-retry";
-import type { ToolAnnotations, ToolInput, ToolPayload } from "../protocol/contract.js";
+import type { ToolInput, ToolPayload } from "../protocol/contract.js";
+import { toolsListPage, type ToolAnnotations, type ToolDefinition } from "../protocol/mcp.js";
 import { payloadOf } from "../protocol/envelope.js";
 import { taskClaim, taskWait, type ToolMap, type ToolName } from "../protocol/tools/index.js";
 import type { RequestOptions } from "./connection.js";
@@ -129,21 +130,30 @@ export class SwarmClient extends TypedTools {
     return hints?.readOnlyHint === true || hints?.idempotentHint === true;
   }
 
+  /** Every tool tools/list describes, through all its pages. */
+  async listTools(options: RequestOptions = {}): Promise<ToolDefinition[]> {
+    const tools: ToolDefinition[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = toolsListPage.safeParse(await this.request("tools/list", cursor ? { cursor } : {}, options));
+      if (!page.success) {
+        const why = page.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+        throw new ClientError("PROTOCOL_ERROR", `The daemon's tools/list page is not one this client reads: ${why}`);
+      }
+      tools.push(...page.data.tools);
+      cursor = page.data.nextCursor;
+    } while (cursor);
+    return tools;
+  }
+
   /** What tools/list says about each tool (its name and hints), asked once; asked again after a failure. */
   toolAnnotations(): Promise<Map<string, ToolAnnotations>> {
-    this.annotations ??= (async () => {
-      const byName = new Map<string, ToolAnnotations>();
-      let cursor: string | undefined;
-      do {
-        const page = (await this.request("tools/list", cursor ? { cursor } : {})) as { tools: Array<{ name: string; annotations?: ToolAnnotations }>; nextCursor?: string };
-        for (const t of page.tools) byName.set(t.name, t.annotations ?? {});
-        cursor = page.nextCursor;
-      } while (cursor);
-      return byName;
-    })().catch((err: unknown) => {
-      this.annotations = undefined;
-      throw err;
-    });
+    this.annotations ??= this.listTools()
+      .then((tools) => new Map(tools.map((t) => [t.name, t.annotations ?? {}])))
+      .catch((err: unknown) => {
+        this.annotations = undefined;
+        throw err;
+      });
     return this.annotations;
   }
 }

@@ -8,4 +8,5 @@ export type { MonitorHandlers } from "./monitor.js";
 export type { MonitorEvent } from "../protocol/monitor.js";
 export { SwarmWorker, TaskFailure, type Assignment, type AssignmentContext, type UsageReport, type WorkerEnd, type WorkerEvent, type WorkerOptions } from "./worker.js";
 export type { ToolInput, ToolPayload } from "../protocol/contract.js";
+export type { ToolAnnotations, ToolDefinition } from "../protocol/mcp.js";
 export type { ToolMap, ToolName } from "../protocol/tools/index.js";

@@ -1,13 +1,7 @@
 import type { z } from "zod";
+import type { ToolAnnotations } from "./mcp.js";
 
-/** MCP tool annotations; the client retries only calls the server marks read-only or idempotent. */
-export interface ToolAnnotations {
-  readonly title?: string;
-  readonly readOnlyHint?: boolean;
-  readonly destructiveHint?: boolean;
-  readonly idempotentHint?: boolean;
-  readonly openWorldHint?: boolean;
-}
+export type { ToolAnnotations };
 
 /**
  * A tool's contract, declared once and shared by the server (validation, tools/list, protocol/ generation) and the

@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /** MCP protocol versions swarmd speaks, oldest first; the last one is what we offer when a client asks for another. */
 export const SUPPORTED_PROTOCOL_VERSIONS = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"] as const;
 
@@ -24,3 +26,27 @@ function dateOf(v: unknown): string | undefined {
 
 /** Keys of a tools/call result that belong to the MCP envelope and therefore can never be payload keys. */
 export const RESERVED_RESULT_KEYS = ["content", "structuredContent", "isError", "_meta"] as const;
+
+/** MCP tool annotations; the client retries only calls the server marks read-only or idempotent. */
+export const toolAnnotations = z.object({
+  title: z.string().optional(),
+  readOnlyHint: z.boolean().optional(),
+  destructiveHint: z.boolean().optional(),
+  idempotentHint: z.boolean().optional(),
+  openWorldHint: z.boolean().optional(),
+});
+export type ToolAnnotations = z.infer<typeof toolAnnotations>;
+
+/** A tool as tools/list describes it: what the daemon sends and what the client reads back. */
+export const toolDefinition = z.object({
+  name: z.string(),
+  title: z.string().optional(),
+  description: z.string().optional(),
+  inputSchema: z.record(z.string(), z.unknown()),
+  outputSchema: z.record(z.string(), z.unknown()).optional(),
+  annotations: toolAnnotations.optional(),
+});
+export type ToolDefinition = z.infer<typeof toolDefinition>;
+
+/** One page of tools/list; `nextCursor` is there while more pages follow. */
+export const toolsListPage = z.object({ tools: z.array(toolDefinition), nextCursor: z.string().optional() });

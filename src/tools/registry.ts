@@ -2,6 +2,7 @@ import { z } from "zod";
 import { requiredScope, type ToolArgs, type ToolContract, type ToolPayload } from "../protocol/contract.js";
 import { performance } from "node:perf_hooks";
 import { RpcError, rpcError } from "../protocol/errors.js";
+import type { ToolDefinition } from "../protocol/mcp.js";
 import type { Serialized } from "../protocol/serialized.js";
 import type { ToolContext } from "./context.js";
 import type { SwarmGate } from "./gate.js";
@@ -34,16 +35,6 @@ export function missingArgument(tool: string, path: string, why: string): RpcErr
     tool,
     issues: [{ path, code: "invalid_type", message: why }],
   });
-}
-
-/** A tool as tools/list describes it. */
-export interface ToolDefinition {
-  readonly name: string;
-  readonly title?: string;
-  readonly description: string;
-  readonly inputSchema: Record<string, unknown>;
-  readonly outputSchema: Record<string, unknown>;
-  readonly annotations: Record<string, unknown>;
 }
 
 /** JSON Schema (draft-07 vocabulary, which every MCP client validator reads) without the `$schema` marker. */

@@ -78,11 +78,11 @@ export const general: readonly Command[] = [
     usage: "tools",
     summary: "List the tools with their hints",
     async run(ctx) {
-      const { tools } = (await ctx.client.request("tools/list", {})) as { tools: Array<{ name: string; description: string; annotations?: Record<string, boolean> }> };
+      const tools = await ctx.client.listTools();
       const rows = tools.map((t) => ({
         name: t.name,
         hints: [t.annotations?.readOnlyHint && "read-only", t.annotations?.idempotentHint && "idempotent", t.annotations?.destructiveHint && "destructive"].filter(Boolean).join(","),
-        description: t.description.split(". ")[0],
+        description: (t.description ?? "").split(". ")[0],
       }));
       ctx.print(tools, () => table(rows, ["name", "hints", "description"]));
       return 0;
