@@ -1,4 +1,5 @@
 // The monitor method and swarmctl monitor: every request served on other connections, as it is served.
+import { createServer, type AddressInfo } from "node:net";
 import t from "tap";
 import { RpcError, SwarmClient } from "../src/client/index.js";
 import { MONITOR_DROPPED, MONITOR_REQUEST, type MonitorEvent } from "../src/protocol/monitor.js";
@@ -123,6 +124,27 @@ t.test("swarmctl monitor: a line a request until Ctrl-C; a read token is refused
   await d.daemon.close();
   t.equal(await json.exited, 3, "the daemon gone: exit 3");
   t.match(json.out.stderr, /swarmctl: The connection to the daemon was lost\.\n$/);
+});
+
+t.test("swarmctl monitor notices a daemon that went silent without closing the connection", async (t) => {
+  // A peer that answers the handshake and the monitor method, then nothing: a host that vanished, its socket still open.
+  const silent = createServer((socket) =>
+    socket.setEncoding("utf8").on("data", (d: string) => {
+      for (const line of d.split("\n").filter(Boolean)) {
+        const m = JSON.parse(line) as Message;
+        const result = m.method === "initialize" ? { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "gone", version: "0" } } : m.method === "monitor" ? { monitoring: true } : undefined;
+        if (result !== undefined) socket.write(JSON.stringify({ jsonrpc: "2.0", id: m.id, result }) + "\n");
+      }
+    }),
+  );
+  await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+  t.teardown(() => silent.close());
+  const started = Date.now();
+  const watching = startSwarmctl(["--port", String((silent.address() as AddressInfo).port), "monitor"], { MCP_KEEPALIVE: "1" });
+  t.teardown(() => watching.child.kill("SIGKILL"));
+  t.equal(await watching.exited, 3, watching.out.stderr);
+  t.match(watching.out.stderr, /^swarmctl: monitoring swarmd 0 \(Ctrl-C to stop\)\nswarmctl: The connection to the daemon was lost\.\n$/);
+  t.ok(Date.now() - started < 10_000, `ended after ${Date.now() - started} ms, within two keepalive periods and startup`);
 });
 
 t.test("SwarmClient.monitor: events to a handler until the signal, a refusal as an RpcError", async (t) => {

@@ -22,11 +22,13 @@ export const GLOBAL: Readonly<Record<string, OptionSpec>> = {
 export const PER_LINE: Readonly<Record<string, OptionSpec>> = { json: GLOBAL.json as OptionSpec, help: GLOBAL.help as OptionSpec };
 
 /**
- * The client swarmctl talks through, from the global options: one connection. A session keeps it open (and pinged)
- * between lines, so what the connection holds on the daemon — its current swarm — lasts the session.
+ * The client swarmctl talks through, from the global options: one connection. A session keeps it open between lines,
+ * so what the connection holds on the daemon — its current swarm — lasts the session. Pinged while quiet (`keepalive`)
+ * when it is held open for long: in a session and by commands that wait on the daemon with nothing to send, so a
+ * daemon gone without closing the connection is noticed; a one-shot command sends no pings.
  * Throws on a TLS file that cannot be read (a usage error).
  */
-export function clientOptionsOf(options: ReadonlyMap<string, string | true>, session: boolean): ClientOptions {
+export function clientOptionsOf(options: ReadonlyMap<string, string | true>, session: boolean, keepalive = session): ClientOptions {
   const text = (name: string): string | undefined => {
     const v = options.get(name);
     return typeof v === "string" ? v : undefined;
@@ -41,7 +43,7 @@ export function clientOptionsOf(options: ReadonlyMap<string, string | true>, ses
     ...(timeout ? { requestTimeoutMs: Number(timeout) * 1000 } : {}),
     poolMin: session ? 1 : 0,
     poolSize: 1,
-    ...(session ? {} : { keepaliveMs: 0 }),
+    ...(keepalive ? {} : { keepaliveMs: 0 }),
     retryAttempts: 0,
     acquireTimeoutMs: 2000,
     clientInfo: { name: "swarmctl", version: VERSION },

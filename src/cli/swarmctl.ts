@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
   let clientOptions;
   try {
     parsed = parseArgs(found === undefined ? argv : [...argv.slice(0, firstWord), ...found.rest], command ? { ...GLOBAL, ...optionsOf(command) } : GLOBAL);
-    clientOptions = clientOptionsOf(parsed.options, command === undefined);
+    clientOptions = clientOptionsOf(parsed.options, command === undefined, command === undefined || command.holdsConnection === true);
   } catch (err) {
     process.stderr.write(`swarmctl: ${(err as Error).message}${command ? `\n${commandUsage(command)}` : " (see swarmctl --help)\n"}`);
     return EXIT.usage;

@@ -27,6 +27,11 @@ export interface Command {
   readonly watchable?: boolean;
   /** It ends by itself when ctx.signal fires (and says so); any other command stops being waited for at Ctrl-C. */
   readonly interruptible?: boolean;
+  /**
+   * It keeps a connection open with nothing to send for as long as it runs: the client pings it while quiet, so the
+   * daemon's idle timeout does not close it and a daemon gone without closing it is noticed.
+   */
+  readonly holdsConnection?: boolean;
   /** It takes over standard input and output, so it runs only on its own, never in a session. */
   readonly standalone?: boolean;
   run(ctx: CommandContext): Promise<number>;

@@ -58,13 +58,12 @@ export const general: readonly Command[] = [
     summary: "Relay stdin and stdout to the daemon, for MCP hosts that launch servers as commands",
     options: { "reconnect-for": { value: "seconds", help: "How long to keep trying when the daemon goes away (default 60; 0: exit at once)" } },
     standalone: true,
+    holdsConnection: true,
     async run(ctx) {
       const reconnectFor = num(ctx.opt("reconnect-for"), "--reconnect-for");
       if (reconnectFor !== undefined && reconnectFor < 0) throw new UsageError("--reconnect-for must be 0 or more seconds");
-      // The host may stay quiet for longer than the daemon's idle timeout: keep the connection alive (MCP_KEEPALIVE).
-      const { keepaliveMs: _none, ...options } = ctx.clientOptions;
       await runBridge({
-        client: resolveClientOptions(options),
+        client: resolveClientOptions(ctx.clientOptions),
         input: process.stdin,
         output: process.stdout,
         notice: (text) => process.stderr.write(`swarmctl bridge: ${text}\n`),

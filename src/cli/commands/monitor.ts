@@ -13,6 +13,7 @@ export const monitor: Command = {
   usage: "monitor",
   summary: "Show every request the daemon serves as it serves it, until Ctrl-C (needs an admin token)",
   interruptible: true,
+  holdsConnection: true,
   async run(ctx) {
     await ctx.client.monitor(
       {
