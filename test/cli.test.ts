@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import t from "tap";
 import { toolContracts } from "../src/protocol/tools/index.js";
 import { startDaemon, tempDir } from "./helpers/daemon.js";
+import { startSwarmctl } from "./helpers/swarmctl.js";
 import { startWorker } from "./helpers/workers.js";
 
 const SWARMCTL = fileURLToPath(new URL("../dist/src/cli/swarmctl.js", import.meta.url));
@@ -160,7 +161,11 @@ t.test("the daily work: swarms, agents, tasks that run, memory", async (t) => {
   await new Promise((r) => setTimeout(r, 1500));
   waiting.kill("SIGINT");
   t.equal(await ended, 130, "Ctrl-C stops the waiting");
-  t.equal(said, `swarmctl: stopped waiting; ${stuck} goes on (swarmctl task wait ${stuck}; swarmctl task cancel ${stuck})\n`, "and says which task goes on");
+  t.equal(
+    said,
+    `swarmctl: ${stuck} waits: no live agent with capabilities [nobody]\nswarmctl: stopped waiting; ${stuck} goes on (swarmctl task wait ${stuck}; swarmctl task cancel ${stuck})\n`,
+    "says why it waits, and at Ctrl-C which task goes on",
+  );
   t.match((await swarmctl("task", "status", stuck)).stdout, /\nstatus: pending\n[\s\S]*\nduration: -\n[\s\S]*\nassignments: none\n$/);
   t.match((await swarmctl("task", "status", taskId)).stdout, /\nASSIGNMENTID\s+AGENTID\s+ATTEMPT\s+STATUS\s+PROGRESS\n\S+\s+agent_\S+\s+1\s+completed/);
   const listed = await swarmctl("task", "list", "--swarm", swarmId);
@@ -205,6 +210,21 @@ t.test("the daily work: swarms, agents, tasks that run, memory", async (t) => {
 
   t.match((await swarmctl("agent", "terminate", agentId, "--reason", "done")).stdout, /terminated/);
   t.match((await swarmctl("swarm", "destroy", swarmId)).stdout, `${swarmId} destroyed`);
+});
+
+t.test("task run --wait says at once why the task waits, then runs it when a worker comes", async (t) => {
+  const own = await startDaemon(t); // its swarm would make the shared daemon's swarm ambiguous to later tests
+  const ctl = (...args: string[]) => run(SWARMCTL, "--port", String(own.port), ...args);
+  const swarmId = (await ctl("swarm", "init")).stdout.trim();
+  const agentId = (await ctl("agent", "spawn", "coder", "--swarm", swarmId)).stdout.trim();
+  const waiting = startSwarmctl(["--port", String(own.port), "task", "run", "echo done", "--swarm", swarmId, "--wait"]);
+  t.teardown(() => waiting.child.kill("SIGKILL"));
+  await waiting.until(() => waiting.out.stderr.includes("\n"), "the reason");
+  t.match(waiting.out.stderr, /^swarmctl: task_\S+ waits: no live agent: no worker is attached to any of the swarm's agents\n$/);
+  await startWorker(t, own.port, agentId).attached();
+  t.equal(await waiting.exited, 0, waiting.out.stderr);
+  t.match(waiting.out.stdout, /^task_\S+ completed\n[\s\S]*"stdout": "done\\n"/);
+  t.equal(waiting.out.stderr.split("\n").length, 2, "said once");
 });
 
 t.test("call: any tool with key=value arguments or one JSON object", async (t) => {

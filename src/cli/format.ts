@@ -83,9 +83,14 @@ export class UsageError extends Error {
 }
 
 /** Redraws one line on a terminal; prints nothing when stderr is not one. */
-export function progressBar(stream: NodeJS.WriteStream): { update(percent: number, message?: string): void; done(): void } {
+export function progressBar(stream: NodeJS.WriteStream): { update(percent: number, message?: string): void; note(line: string): void; done(): void } {
   let drawn = false;
   return {
+    /** A line of its own on the stream; the bar, if drawn, goes on below it at the next update. */
+    note(line) {
+      this.done();
+      stream.write(`${line}\n`);
+    },
     update(percent, message) {
       if (!stream.isTTY) return;
       const p = Math.max(0, Math.min(100, Math.round(percent)));

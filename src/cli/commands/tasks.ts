@@ -2,18 +2,33 @@ import { keyValues, nextPage, progressBar, table } from "../format.js";
 import { type Command, type CommandContext, list, need, num, pageOpts, swarmOpt } from "./context.js";
 
 const DESCRIPTION_WIDTH = 60;
+/** One task_wait request's longest wait: a changed pendingReason is shown at most this late. */
+const WAIT_SLICE_MS = 60_000;
 
-/** Waits for the task to end — a progress bar on a terminal meanwhile — and prints how it ended. */
-async function waitFor(ctx: CommandContext, taskId: string): Promise<number> {
+/**
+ * Waits for the task to end — a progress bar on a terminal meanwhile — and prints how it ended. Why it waits (no
+ * worker attached, agents at capacity: its pendingReason) is said on stderr at once and whenever it changes, or a
+ * task no worker can run would look like a hang. `known` is the task's reason when the caller has just read it.
+ */
+async function waitFor(ctx: CommandContext, taskId: string, known?: string | null): Promise<number> {
   const bar = progressBar(process.stderr);
+  let told: string | null = null;
+  const tell = (reason: string | null): void => {
+    if (reason !== null && reason !== told) bar.note(`swarmctl: ${taskId} waits: ${reason}`);
+    told = reason;
+  };
+  if (known !== undefined) tell(known);
   let view;
   try {
-    do {
+    // Unless the caller knows the reason, the first wait returns at once with the task as it is now.
+    for (let timeoutMs = known === undefined ? 0 : WAIT_SLICE_MS; ; timeoutMs = WAIT_SLICE_MS) {
       view = await ctx.client.taskWait(
-        { taskId, timeoutMs: 60_000 },
+        { taskId, timeoutMs },
         { signal: ctx.signal, onProgress: (p) => bar.update((100 * p.progress) / (p.total ?? 100), p.message) },
       );
-    } while (view.timedOut);
+      if (!view.timedOut) break;
+      tell(view.pendingReason);
+    }
   } catch (err) {
     if (!ctx.signal.aborted) throw err;
     // Ctrl-C stops the waiting, not the task; say which task goes on, since `task run --wait` printed no id yet.
@@ -53,7 +68,7 @@ export const tasks: readonly Command[] = [
         },
         { signal: ctx.signal },
       );
-      if (ctx.flag("wait")) return waitFor(ctx, t.taskId);
+      if (ctx.flag("wait")) return waitFor(ctx, t.taskId, t.pendingReason);
       ctx.print(t, () => `${t.taskId} ${t.status}${t.pendingReason ? ` (${t.pendingReason})` : ""}\n`);
       return 0;
     },
