@@ -225,20 +225,23 @@ t.test("listTools reads every page of tools/list; a page it cannot read is a PRO
   t.ok(toolContracts.length > 8, "more than two pages");
   t.match(tools.find((x) => x.name === "memory_retrieve")?.annotations, { title: "Retrieve memory", readOnlyHint: true, idempotentHint: true });
 
-  const odd = createServer((socket) =>
+  // Another MCP server: a tool with a field of a newer MCP revision, then a page that is not a tools/list page.
+  let page: object = { tools: [{ name: "future", inputSchema: { type: "object" }, icons: [{ src: "https://example.org/i.png" }] }] };
+  const other = createServer((socket) =>
     socket.setEncoding("utf8").on("data", (d: string) => {
       for (const line of d.split("\n").filter(Boolean)) {
         const m = JSON.parse(line);
-        const result = m.method === "initialize" ? { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "odd", version: "0" } } : { tools: [{ title: "no name" }] };
+        const result = m.method === "initialize" ? { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "other", version: "0" } } : page;
         if (m.id !== undefined) socket.write(JSON.stringify({ jsonrpc: "2.0", id: m.id, result }) + "\n");
       }
     }),
   );
-  await new Promise<void>((r) => odd.listen(0, "127.0.0.1", r));
-  t.teardown(() => odd.close());
-  const err = await client(t, { port: (odd.address() as { port: number }).port, poolMin: 0 })
-    .listTools()
-    .catch((e: unknown) => e);
+  await new Promise<void>((r) => other.listen(0, "127.0.0.1", r));
+  t.teardown(() => other.close());
+  const otherClient = client(t, { port: (other.address() as { port: number }).port, poolMin: 0 });
+  t.same(await otherClient.listTools(), [{ name: "future", inputSchema: { type: "object" }, icons: [{ src: "https://example.org/i.png" }] }], "fields it does not know are kept");
+  page = { tools: [{ title: "no name" }] };
+  const err = await otherClient.listTools().catch((e: unknown) => e);
   t.ok(err instanceof ClientError && err.code === "PROTOCOL_ERROR", String(err));
   t.match((err as Error).message, /^The daemon's tools\/list page is not one this client reads: tools\.0\.name: .*; tools\.0\.inputSchema: /);
 });

@@ -37,8 +37,11 @@ export const toolAnnotations = z.object({
 });
 export type ToolAnnotations = z.infer<typeof toolAnnotations>;
 
-/** A tool as tools/list describes it: what the daemon sends and what the client reads back. */
-export const toolDefinition = z.object({
+/**
+ * A tool as tools/list describes it: what the daemon sends and what the client reads back. Loose, so that fields a
+ * newer MCP revision adds (icons, _meta, …) reach the client's caller instead of being dropped.
+ */
+export const toolDefinition = z.looseObject({
   name: z.string(),
   title: z.string().optional(),
   description: z.string().optional(),
