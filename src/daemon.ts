@@ -86,7 +86,9 @@ export class Daemon {
     }));
     store.checkpointer.start(CHECKPOINT_INTERVAL_MS, (problem) => log.warn(problem));
     const clock = this.options.clock ?? systemClock;
-    const managers = (this.managers = createManagers(store, config, clock));
+    const managers = (this.managers = createManagers(store, config, clock, (what, err) =>
+      log.error({ err }, `${what} failed; it is tried again, and this is logged again only after it has succeeded`),
+    ));
     const authenticator = (this.authenticator = new Authenticator(loadTokens(config.authTokens, config.authTokensFile)));
     const tools: ToolRegistry = new ToolRegistry(
       allTools({

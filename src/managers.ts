@@ -1,4 +1,5 @@
 import { AgentManager } from "./agent/manager.js";
+import type { BackgroundFailure } from "./background.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config/settings.js";
 import { MiB } from "./config/spec.js";
@@ -24,8 +25,11 @@ export interface Managers {
   readonly engine: TaskEngine;
 }
 
-/** The managers over one store, wired to each other; no sockets, no JSON-RPC. */
-export function createManagers(store: Store, config: Config, clock: Clock): Managers {
+/**
+ * The managers over one store, wired to each other; no sockets, no JSON-RPC. `reportFailure` hears about their own
+ * background work (the TTL sweep, scheduling off a timer) that failed and will be tried again.
+ */
+export function createManagers(store: Store, config: Config, clock: Clock, reportFailure: BackgroundFailure): Managers {
   const revision = new Revision();
   const uow = new UnitOfWork(store.db, revision);
   const repos = {
@@ -41,6 +45,7 @@ export function createManagers(store: Store, config: Config, clock: Clock): Mana
     repo: new MemoryRepo(store.db, cache),
     writes: store.writes,
     clock,
+    reportFailure,
     limits: {
       maxKeyBytes: config.memoryMaxKeyBytes,
       maxNamespaceBytes: config.memoryMaxNamespaceBytes,
@@ -48,7 +53,7 @@ export function createManagers(store: Store, config: Config, clock: Clock): Mana
     },
   });
   const agents = new AgentManager({ uow, agents: repos.agents, assignments: repos.assignments, swarms: repos.swarms, revision, clock, maxAgents: config.maxAgents });
-  const engine = new TaskEngine({ uow, ...repos, agentManager: agents, clock });
+  const engine = new TaskEngine({ uow, ...repos, agentManager: agents, clock, reportFailure });
   const tasks = new TaskManager({ uow, tasks: repos.tasks, assignments: repos.assignments, swarms: repos.swarms, agentManager: agents, engine, clock });
   const swarms = new SwarmManager({ uow, swarms: repos.swarms, agents: repos.agents, tasks: repos.tasks, agentManager: agents, engine, clock, maxAgents: config.maxAgents });
   return { memory, agents, swarms, tasks, engine };

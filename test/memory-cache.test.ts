@@ -79,7 +79,7 @@ t.test("a batch SQLite rolls back leaves no trace in what reads return", async (
   if (command.kind !== "run") throw new Error("unexpected CLI command");
   const store = await openStore(join(dir, "swarmd.db"), { synchronous: "normal" });
   t.teardown(() => store.close());
-  const { memory } = createManagers(store, command.config, new ManualClock());
+  const { memory } = createManagers(store, command.config, new ManualClock(), (what, err) => t.fail(`${what}: ${String(err)}`));
   await memory.store({ namespace: "default", key: "k", value: "committed" });
   // The second write fails having abandoned the transaction, as a statement does when SQLite meets a full disk or an
   // I/O error mid-batch.
@@ -136,7 +136,7 @@ t.test("a store's reported version and createdAt are the stored ones, cached or 
     const store = await openStore(join(dir, "swarmd.db"), { synchronous: "normal" });
     t.teardown(() => store.close());
     const clock = new ManualClock(Date.UTC(2026, 0, 1));
-    const { memory } = createManagers(store, command.config, clock);
+    const { memory } = createManagers(store, command.config, clock, (what, err) => t.fail(`${what}: ${String(err)}`));
     const onDisk = (key: string): unknown => store.db.prepare("SELECT version, created_at AS createdAt FROM memory WHERE key = ?").get(key);
     const stored = async (key: string, ttlSeconds?: number): Promise<{ version: number; createdAt: number }> => {
       const r = await memory.store({ namespace: "default", key, value: "v", ttlSeconds });

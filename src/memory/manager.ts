@@ -1,3 +1,4 @@
+import { BackgroundWork, type BackgroundFailure } from "../background.js";
 import type { Clock } from "../clock.js";
 import { rpcError } from "../protocol/errors.js";
 import type { MemoryCacheStats } from "../store/memory-cache.js";
@@ -17,6 +18,8 @@ export interface MemoryDeps {
   readonly writes: WriteQueue;
   readonly clock: Clock;
   readonly limits: MemoryLimits;
+  /** The TTL sweep failed (it is retried at the next interval). */
+  readonly reportFailure: BackgroundFailure;
 }
 
 export interface MemoryEntry {
@@ -91,7 +94,7 @@ export class MemoryManager {
   readonly sweeper: MemorySweeper;
 
   constructor(private readonly deps: MemoryDeps) {
-    this.sweeper = new MemorySweeper(deps.repo, deps.clock);
+    this.sweeper = new MemorySweeper(deps.repo, deps.clock, new BackgroundWork("memory TTL sweep", deps.reportFailure));
   }
 
   store(req: StoreRequest): Promise<StoreResult> {

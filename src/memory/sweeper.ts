@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import type { BackgroundWork } from "../background.js";
 import type { Clock } from "../clock.js";
 import type { MemoryRepo } from "../store/memory-repo.js";
 
@@ -30,6 +31,7 @@ export class MemorySweeper {
   constructor(
     private readonly repo: MemoryRepo,
     private readonly clock: Clock,
+    private readonly background: BackgroundWork,
   ) {}
 
   /** Sweeps every `intervalMs` from an unref'd timer, so it never keeps the process alive. */
@@ -46,9 +48,17 @@ export class MemorySweeper {
     await this.running;
   }
 
-  /** One sweep until nothing expired is left; concurrent calls share it. */
+  /**
+   * One sweep until nothing expired is left; concurrent calls share it. A failed sweep (a full disk refuses even a
+   * delete's log pages) is reported, never thrown: the next interval tries again, and readers never see expired rows.
+   */
   run(): Promise<void> {
-    return (this.running ??= this.sweep().finally(() => (this.running = undefined)));
+    return (this.running ??= this.sweep()
+      .then(
+        () => this.background.succeeded(),
+        (err: unknown) => this.background.failed(err),
+      )
+      .finally(() => (this.running = undefined)));
   }
 
   private async sweep(): Promise<void> {

@@ -63,6 +63,7 @@ export const errorCodes = {
       backup_exists: "A backup of this name exists (overwrite: true replaces it).",
       backup_running: "Another backup is being written; one runs at a time.",
       backup_failed: "The backup could not be written (data.cause says why); nothing was left behind.",
+      storage_full: "The database's disk is full: the call changed nothing. Reads go on; free space on the daemon's host.",
       connection_lost: "Sent by swarmctl bridge: the connection to the daemon broke before it answered; the request may or may not have taken effect.",
     },
   },

@@ -107,6 +107,13 @@ export function asRpcError(err: unknown, call: Call): RpcError {
   if (err instanceof RangeError && /call stack/.test(err.message)) {
     return rpcError("INVALID_PARAMS", "A value is nested too deeply.", { reason: "too_deep" });
   }
+  // SQLite's own name for a write refused for want of disk space: the operator's to fix, not a bug in swarmd.
+  if ((err as { code?: unknown } | null)?.code === "SQLITE_FULL") {
+    call.log.warn("a write was refused: the database's disk is full");
+    return rpcError("SERVER_ERROR", "The database's disk is full, so nothing was changed; reads still work. Free space on the daemon's host.", {
+      reason: "storage_full",
+    });
+  }
   call.log.error({ err }, "request failed unexpectedly");
   return rpcError("INTERNAL_ERROR", "Internal error; see the server log.", { reason: "internal" });
 }

@@ -34,6 +34,15 @@ const META_COLUMNS = "namespace, key, size, tags, version, created_at, updated_a
 const VALUE_TEXT = "CASE WHEN json_type(value) = 'text' THEN value ->> '$' ELSE value END";
 
 /**
+ * The one row a write with RETURNING gives, stepped to its end. better-sqlite3's get() steps once and then resets the
+ * statement, and a lone write outside a transaction commits at that reset — whose error it drops: on a full disk the
+ * write was reported stored and then undone. all() steps until SQLite is done, commit included, and throws its error.
+ */
+function writeReturning<R>(stmt: Statement, ...params: unknown[]): R | undefined {
+  return stmt.all(...params)[0] as R | undefined;
+}
+
+/**
  * The only code that speaks SQL about memory. Every statement is prepared once. Point reads go through `cache`, which
  * every upsert, delete and sweep here keeps equal to the table; whoever runs these writes in a transaction clears the
  * cache when that transaction rolls back.
@@ -84,7 +93,7 @@ export class MemoryRepo {
       row = live ? { version: cached.version + 1, created_at: cached.created_at } : { version: 1, created_at: i.now };
     } else {
       const stmt = ifAbsent ? this.insertIfAbsentStmt : this.upsertStmt;
-      row = stmt.get(i.namespace, i.key, i.value, i.size, i.tags, i.now, i.now, i.expiresAt) as { version: number; created_at: number } | undefined;
+      row = writeReturning(stmt, i.namespace, i.key, i.value, i.size, i.tags, i.now, i.now, i.expiresAt);
     }
     if (row !== undefined) {
       this.cache.set({
@@ -113,7 +122,7 @@ export class MemoryRepo {
 
   /** Deletes the row; true when it was live (an expired row is deleted too, but it was already gone for readers). */
   delete(namespace: string, key: string, now: number): boolean {
-    const row = this.deleteStmt.get({ namespace, key }) as { expires_at: number | null } | undefined;
+    const row = writeReturning<{ expires_at: number | null }>(this.deleteStmt, { namespace, key });
     this.cache.delete(namespace, key);
     return row !== undefined && (row.expires_at === null || row.expires_at > now);
   }

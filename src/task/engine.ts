@@ -1,3 +1,4 @@
+import { BackgroundWork } from "../background.js";
 import { rpcError } from "../protocol/errors.js";
 import { newId } from "../protocol/ids.js";
 import { PRIORITIES } from "../protocol/tools/task.js";
@@ -9,6 +10,9 @@ import { WorkerReports } from "./reports.js";
 import type { EngineDeps, EngineEvents } from "./types.js";
 
 export type { EngineDeps, EngineEvents };
+
+/** How soon scheduling and timeouts are tried again after a write failed (a full disk). */
+const RETRY_MS = 1_000;
 
 /**
  * Runs tasks: assigns ready tasks to live, capable, least-loaded agents, takes workers' reports, times out silent
@@ -23,8 +27,10 @@ export class TaskEngine {
   private timer: NodeJS.Timeout | undefined;
   private scheduleQueued = false;
   private stopped = false;
+  private readonly background: BackgroundWork;
 
   constructor(private readonly deps: EngineDeps) {
+    this.background = new BackgroundWork("task scheduling", deps.reportFailure);
     this.outcomes = new TaskOutcomes(deps, { finished: (id) => this.events.finished(id), reschedule: () => this.requestSchedule() });
     this.reports = new WorkerReports(deps, this);
     deps.agentManager.releaseWork = (agentId, why) => this.releaseAgent(agentId, why);
@@ -47,7 +53,7 @@ export class TaskEngine {
       }
       for (const taskId of touched) this.outcomes.evaluate(taskId, now);
     });
-    this.schedule();
+    this.scheduleSoon();
   }
 
   requestSchedule(): void {
@@ -55,8 +61,16 @@ export class TaskEngine {
     this.scheduleQueued = true;
     setImmediate(() => {
       this.scheduleQueued = false;
-      if (!this.stopped) this.schedule();
+      if (!this.stopped) this.scheduleSoon();
     });
+  }
+
+  /**
+   * Schedules now, from a caller whose own change is already committed (a stored task, a timer): a failure to write
+   * the assignments — a full disk — is reported and tried again shortly instead of failing that caller.
+   */
+  scheduleSoon(): void {
+    this.guarded(() => this.schedule());
   }
 
   /** Assigns every ready task it can, highest priority first, FIFO within a priority. */
@@ -243,10 +257,22 @@ export class TaskEngine {
     const next = [this.deps.assignments.nextDeadline(), this.deps.tasks.nextRetryAt()].filter((t): t is number => t !== null);
     if (next.length === 0) return;
     const wait = Math.max(0, Math.min(...next) - this.deps.clock.now());
-    this.timer = setTimeout(() => {
+    this.timer = setTimeout(() => this.tick(), Math.min(wait, 2 ** 31 - 1));
+    this.timer.unref();
+  }
+
+  /** Timeouts due and retries due, off the timer. */
+  private tick(): void {
+    this.guarded(() => {
       this.expire();
       this.schedule();
-    }, Math.min(wait, 2 ** 31 - 1));
+    });
+  }
+
+  private guarded(step: () => void): void {
+    if (this.background.run(step) || this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.tick(), RETRY_MS);
     this.timer.unref();
   }
 }

@@ -131,7 +131,7 @@ export class TaskManager {
       }
       return top.id;
     });
-    engine.schedule();
+    engine.scheduleSoon();
     return tasks.get(id) as TaskRow;
   }
 

@@ -1,4 +1,5 @@
 import type { AgentManager } from "../agent/manager.js";
+import type { BackgroundFailure } from "../background.js";
 import type { Clock } from "../clock.js";
 import type { AgentRepo } from "../store/agent-repo.js";
 import type { AssignmentRepo } from "../store/assignment-repo.js";
@@ -14,6 +15,8 @@ export interface EngineDeps {
   readonly swarms: SwarmRepo;
   readonly agentManager: AgentManager;
   readonly clock: Clock;
+  /** Scheduling or a timeout run off a timer failed (it is retried). */
+  readonly reportFailure: BackgroundFailure;
 }
 
 /** What waiters outside the engine hear about (task_wait, task_claim). */
