@@ -38,18 +38,54 @@ export interface DaemonLog {
  */
 export function createLogger(options: LogOptions): DaemonLog {
   if (options.file) {
-    const file = pino.destination({ dest: options.file, mkdir: true, append: true, sync: true });
+    const file = destination(options.file);
     return { log: pino({ name: "swarmd", level: options.level }, file), reopen: () => file.reopen() };
   }
   return { log: terminalOrStderr(options), reopen: undefined };
 }
 
+/** Log lines kept while the destination cannot be written (a full disk); beyond this, new lines are dropped. */
+const HELD_BYTES = 1024 * 1024;
+
+/**
+ * A log destination that cannot end the daemon: a write that fails (ENOSPC) would otherwise be an unhandled 'error'
+ * event, and the exit's own fatal line would fail the same way. Lines are held up to HELD_BYTES and written once the
+ * destination takes writes again; stderr hears when a log file stops and starts taking them, and how many were lost.
+ */
+function destination(dest: string | 2): ReturnType<typeof pino.destination> {
+  const stream = pino.destination({ dest, mkdir: dest !== 2, append: true, sync: true, maxLength: HELD_BYTES });
+  const name = dest === 2 ? "stderr" : `the log file ${dest}`;
+  let failing = false;
+  let dropped = 0;
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (!failing) tell(`swarmd: cannot write ${name} (${err.code ?? err.message}); its lines are kept, then dropped, until it can\n`);
+    failing = true;
+  });
+  stream.on("drop", () => dropped++);
+  stream.on("write", () => {
+    if (!failing) return;
+    failing = false;
+    tell(`swarmd: writing ${name} again; ${dropped} lines were dropped meanwhile\n`);
+    dropped = 0;
+  });
+  return stream;
+}
+
+/** Text on stderr, unless stderr cannot be written either. */
+function tell(text: string): void {
+  try {
+    writeSync(2, text);
+  } catch {
+    // stderr is the destination that failed, or is gone: there is nobody left to tell
+  }
+}
+
 function terminalOrStderr(options: LogOptions): Logger {
   const pretty = options.format === "pretty" || (options.format !== "json" && process.stderr.isTTY === true);
-  if (!pretty) return pino({ name: "swarmd", level: options.level }, pino.destination({ dest: 2, sync: true }));
+  if (!pretty) return pino({ name: "swarmd", level: options.level }, destination(2));
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line) writeSync(2, prettyLine(line));
+      for (const line of chunk.toString("utf8").split("\n")) if (line) tell(prettyLine(line));
       done();
     },
   });

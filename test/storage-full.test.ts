@@ -1,34 +1,43 @@
-// A database disk that fills up: writes are refused with a clear error, no write is acknowledged and then lost, and
-// the daemon stays up — also when its TTL sweep cannot write either. A real filesystem that fills: a small tmpfs.
+// A disk that fills up. The database's: writes are refused with a clear error, no write is acknowledged and then lost,
+// and the daemon stays up — also when its TTL sweep cannot write either. The log file's: the daemon goes on, says so,
+// and logs again once there is room. Real filesystems that fill: small tmpfs mounts.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
 import { LineClient } from "../scripts/line-client.js";
-import { spawnListening } from "./helpers/spawn.js";
+import { freePort, tempDir } from "./helpers/daemon.js";
+import { spawnDaemon, spawnListening } from "./helpers/spawn.js";
 
-const dir = mkdtempSync(join(tmpdir(), "swarmd-full-"));
-let mounted = false;
-try {
-  execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", dir], { stdio: "ignore" });
-  mounted = true;
-} catch {
-  // not root, or no CAP_SYS_ADMIN: the test says so and skips
+/** A directory on a tmpfs of this size, or undefined where mounting is not allowed (not root, no CAP_SYS_ADMIN). */
+function smallDisk(size: string): string | undefined {
+  const dir = mkdtempSync(join(tmpdir(), "swarmd-full-"));
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "ignore" });
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  t.teardown(() => {
+    execFileSync("umount", ["-l", dir]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
 }
-t.teardown(() => {
-  if (mounted) execFileSync("umount", ["-l", dir]);
-  rmSync(dir, { recursive: true, force: true });
-});
+
+const dir = smallDisk("2m");
+const logDir = smallDisk("64k");
+const SKIP = "needs to mount a small tmpfs (root with CAP_SYS_ADMIN)";
 
 const value = (bytes: number): string => randomBytes(bytes).toString("base64");
 
 t.test(
   "a full disk: writes refused with storage_full, every acknowledged write there after a restart, the daemon up",
-  { skip: mounted ? false : "needs to mount a small tmpfs (root with CAP_SYS_ADMIN)" },
+  { skip: dir === undefined ? SKIP : false },
   async (t) => {
-    const args = ["--db", join(dir, "swarmd.db"), "--memory-sweep-interval", "0.2"];
+    const args = ["--db", join(dir as string, "swarmd.db"), "--memory-sweep-interval", "0.2"];
     const first = await spawnListening(t, args);
     const c = await LineClient.connect(first.port);
     t.teardown(() => c.close());
@@ -58,7 +67,7 @@ t.test(
 
     first.proc.kill("SIGTERM");
     await first.exited;
-    execFileSync("mount", ["-o", "remount,size=8m", dir]); // space freed
+    execFileSync("mount", ["-o", "remount,size=8m", dir as string]); // space freed
     const second = await spawnListening(t, args);
     const d = await LineClient.connect(second.port);
     t.teardown(() => d.close());
@@ -71,3 +80,46 @@ t.test(
     t.notOk((await d.call("memory_store", { key: "later", value: "fits now" })).error, "with space again, writes are taken");
   },
 );
+
+t.test("a full log disk: the daemon goes on serving, says so on stderr, and logs again once there is room", { skip: logDir === undefined ? SKIP : false }, async (t) => {
+  const logFile = join(logDir as string, "swarmd.log");
+  const port = await freePort();
+  const d = spawnDaemon(t, ["--port", String(port), "--db", join(tempDir(t), "swarmd.db"), "--log-file", logFile]);
+  const connect = async (): Promise<LineClient> => {
+    for (let tries = 0; ; tries++) {
+      try {
+        return await LineClient.connect(port);
+      } catch (err) {
+        if (tries > 100) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  };
+  // Each connection logs a line as it opens and one as it closes.
+  const visit = async (): Promise<unknown> => {
+    const c = await connect();
+    const reply = await c.request("ping");
+    c.close();
+    return reply.result?.status;
+  };
+  t.equal(await visit(), "ok");
+  const filler = join(logDir as string, "filler");
+  try {
+    writeFileSync(filler, Buffer.alloc(128 * 1024)); // more than is left: fills it to the last byte
+  } catch {
+    // ENOSPC once it is full: that is the point
+  }
+  for (let i = 0; i < 40; i++) t.equal(await visit(), "ok", `visit ${i} on a full log disk`);
+  t.equal(d.proc.exitCode, null, "still running");
+  const said = (): string => d.logs.map((l) => String(l.text ?? "")).join("\n");
+  t.match(said(), `swarmd: cannot write the log file ${logFile} (ENOSPC); its lines are kept, then dropped, until it can`);
+  t.equal(said().match(/cannot write the log file/g)?.length, 1, "said once");
+
+  rmSync(filler);
+  await visit();
+  await visit();
+  t.match(said(), new RegExp(`swarmd: writing the log file ${logFile} again; \\d+ lines were dropped meanwhile`));
+  const lines = readFileSync(logFile, "utf8").trim().split("\n");
+  t.match(JSON.parse(lines.at(-1) as string), { msg: /^connection (opened|closed)$/ }, "the log goes on in the file");
+  t.ok(lines.length >= 80, `the lines kept while the disk was full were written too (${lines.length} lines)`);
+});
