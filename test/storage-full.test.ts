@@ -43,6 +43,13 @@ t.test(
     t.teardown(() => c.close());
     // Entries that expire while the disk is full: the sweep must then write too.
     for (let i = 0; i < 6; i++) t.notOk((await c.call("memory_store", { key: `ttl${i}`, value: value(15_000), ttl: 3 })).error);
+    // And a task whose worker goes silent: its timeout, found off a timer, must be written too.
+    const agentId = (await c.call("agent_spawn", { type: "coder", swarmId: (await c.call("swarm_init", {})).result.structuredContent.swarmId })).result
+      .structuredContent.agentId as string;
+    const worker = await LineClient.connect(first.port);
+    t.teardown(() => worker.close());
+    t.notOk((await worker.call("agent_attach", { agentId })).error);
+    const taskId = (await c.call("task_orchestrate", { task: "never answered", timeout: 3 })).result.structuredContent.taskId as string;
 
     const acknowledged = new Map<string, string>();
     let refused: { key: string; error: Record<string, unknown> } | undefined;
@@ -62,12 +69,20 @@ t.test(
     await new Promise((r) => setTimeout(r, 4_000)); // the entries expire, and the sweep meets the full disk
     t.equal((await c.request("ping")).result?.status, "ok", "still answering");
     t.equal(first.proc.exitCode, null, "still running");
-    const sweepFailures = first.logs.filter((l) => /^memory TTL sweep failed/.test(String(l.msg)));
-    t.ok(sweepFailures.length <= 1, `a failing sweep is logged once, not every interval (${sweepFailures.length})`);
+    for (const work of ["memory TTL sweep", "task scheduling"]) {
+      const failures = first.logs.filter((l) => String(l.msg).startsWith(`${work} failed`)).length;
+      t.ok(failures <= 1, `${work} failing is logged once, not on every try (${failures})`);
+    }
+
+    execFileSync("mount", ["-o", "remount,size=8m", dir as string]); // space freed: what failed is done on the next try
+    let assignments: Array<{ status: string }> = [];
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline && assignments[0]?.status !== "timed_out"; await new Promise((r) => setTimeout(r, 100))) {
+      assignments = (await c.call("task_status", { taskId })).result.structuredContent.assignments;
+    }
+    t.match(assignments, [{ status: "timed_out" }], "the silent worker's assignment timed out once it could be written");
 
     first.proc.kill("SIGTERM");
     await first.exited;
-    execFileSync("mount", ["-o", "remount,size=8m", dir as string]); // space freed
     const second = await spawnListening(t, args);
     const d = await LineClient.connect(second.port);
     t.teardown(() => d.close());
