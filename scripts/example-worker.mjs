@@ -99,6 +99,11 @@ function open() {
 
 let lastSocketError;
 
+/** The reports that carry a task's result, kept and sent again while the daemon's disk is full. */
+const REPORTS = new Set(["task_complete", "task_fail"]);
+/** Said once until a report gets through again. */
+let storageFullSaid = false;
+
 /** TLS failures no reconnect can mend: the daemon's certificate is not trusted or not for --host, or no TLS there. */
 const TLS_MISMATCH = new Set([
   "DEPTH_ZERO_SELF_SIGNED_CERT",
@@ -214,6 +219,15 @@ function session(attempt) {
             .then(resolve, reject);
           continue;
         }
+        // The daemon's disk is full. A task's result is the work itself: send it again every second until it is stored
+        // (the connection closing ends that; the assignment then times out and runs again).
+        if (message.error?.data?.reason === "storage_full" && REPORTS.has(params?.name)) {
+          if (!storageFullSaid) log(`${message.error.message} Sending ${params.name} for ${params.arguments?.taskId} again every second.`);
+          storageFullSaid = true;
+          setTimeout(() => (socket.destroyed ? reject(new Error("connection closed")) : call(method, params).then(resolve, reject)), 1000);
+          continue;
+        }
+        if (params?.name && REPORTS.has(params.name)) storageFullSaid = false;
         // Reconnecting cannot make a refused token right (at attach, or after it was revoked): stop.
         if (message.error?.data?.reason === "unauthenticated") {
           log(`${message.error.message} (${opt.token === undefined ? "no token given: --token or SWARMD_TOKEN" : "check --token or SWARMD_TOKEN"})`);

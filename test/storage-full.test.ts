@@ -3,13 +3,15 @@
 // and logs again once there is room. Real filesystems that fill: small tmpfs mounts.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
+import { SwarmWorker, type WorkerEvent } from "../src/client/index.js";
 import { LineClient } from "../scripts/line-client.js";
 import { freePort, tempDir } from "./helpers/daemon.js";
 import { spawnDaemon, spawnListening } from "./helpers/spawn.js";
+import { startWorker } from "./helpers/workers.js";
 
 /** A directory on a tmpfs of this size, or undefined where mounting is not allowed (not root, no CAP_SYS_ADMIN). */
 function smallDisk(size: string): string | undefined {
@@ -28,10 +30,19 @@ function smallDisk(size: string): string | undefined {
 }
 
 const dir = smallDisk("2m");
+const resultsDir = smallDisk("2m");
 const logDir = smallDisk("64k");
 const SKIP = "needs to mount a small tmpfs (root with CAP_SYS_ADMIN)";
 
 const value = (bytes: number): string => randomBytes(bytes).toString("base64");
+
+/** Stores ever smaller values until even a small one is refused: the disk is then full to the last page. */
+async function fill(c: LineClient): Promise<void> {
+  let n = 0;
+  for (const bytes of [45_000, 8_000, 1_000, 100]) {
+    while (!(await c.call("memory_store", { key: `fill${n++}`, value: value(bytes) })).error);
+  }
+}
 
 t.test(
   "a full disk: writes refused with storage_full, every acknowledged write there after a restart, the daemon up",
@@ -137,4 +148,53 @@ t.test("a full log disk: the daemon goes on serving, says so on stderr, and logs
   const lines = readFileSync(logFile, "utf8").trim().split("\n");
   t.match(JSON.parse(lines.at(-1) as string), { msg: /^connection (opened|closed)$/ }, "the log goes on in the file");
   t.ok(lines.length >= 80, `the lines kept while the disk was full were written too (${lines.length} lines)`);
+});
+
+t.test("a worker's result reported while the disk is full is sent again until it is stored", { skip: resultsDir === undefined ? SKIP : false }, async (t) => {
+  const d = await spawnListening(t, ["--db", join(resultsDir as string, "swarmd.db")]);
+  const c = await LineClient.connect(d.port);
+  t.teardown(() => c.close());
+  const payload = async (tool: string, args: object): Promise<any> => (await c.call(tool, args)).result.structuredContent;
+  const gate = join(tempDir(t), "go"); // on another disk: the workers finish once it exists
+  // The example worker (shell mode) in one swarm, a SwarmWorker in another.
+  const shellSwarm = (await payload("swarm_init", {})).swarmId;
+  const shellAgent = (await payload("agent_spawn", { type: "coder", swarmId: shellSwarm })).agentId;
+  const example = startWorker(t, d.port, shellAgent);
+  await example.attached();
+  const clientSwarm = (await payload("swarm_init", {})).swarmId;
+  const clientAgent = (await payload("agent_spawn", { type: "coder", swarmId: clientSwarm })).agentId;
+  const events: WorkerEvent[] = [];
+  const worker = new SwarmWorker({
+    port: d.port,
+    agentId: clientAgent,
+    onEvent: (e) => events.push(e),
+    handle: async () => {
+      while (!existsSync(gate)) await new Promise((r) => setTimeout(r, 50));
+      return { done: true };
+    },
+  });
+  t.teardown(() => worker.stop());
+  await worker.ready;
+  const shellTask = (await payload("task_orchestrate", { task: `while [ ! -e ${gate} ]; do sleep 0.05; done; echo done`, swarmId: shellSwarm })).taskId;
+  const clientTask = (await payload("task_orchestrate", { task: "anything", swarmId: clientSwarm })).taskId;
+
+  await fill(c);
+  writeFileSync(gate, "");
+  for (const deadline = Date.now() + 15_000; ; await new Promise((r) => setTimeout(r, 50))) {
+    const exampleWaits = example.log.some((l) => l.includes("Sending task_complete for") && l.includes(shellTask));
+    if (exampleWaits && events.some((e) => e.type === "report_delayed")) break;
+    if (Date.now() > deadline) throw new Error(`the workers did not meet the full disk; example worker: ${example.log.join(" | ")}`);
+  }
+  t.match(example.log.join("\n"), /The database's disk is full, so nothing was changed/, "the example worker says why its report waits");
+  t.match(events.find((e) => e.type === "report_delayed"), { taskId: clientTask, error: { data: { reason: "storage_full" } } });
+
+  execFileSync("mount", ["-o", "remount,size=8m", resultsDir as string]);
+  for (const [taskId, result] of [
+    [shellTask, { exitCode: 0, stdout: "done\n" }],
+    [clientTask, { done: true }],
+  ] as const) {
+    const done = (await c.call("task_wait", { taskId, timeoutMs: 15_000 }, undefined, 20_000)).result.structuredContent;
+    t.match(done, { status: "completed", attempts: 1, result }, `${taskId}: the result held through the full disk, not the work run again`);
+  }
+  t.notOk(events.some((e) => e.type === "report_failed"), "no report given up");
 });

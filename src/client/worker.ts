@@ -42,7 +42,12 @@ export type WorkerEnd = "stopped" | "terminated" | "taken_over";
 export type WorkerEvent =
   | { readonly type: "attached"; readonly again: boolean }
   | { readonly type: "disconnected"; readonly error: Error }
-  | { readonly type: "report_failed"; readonly taskId: string; readonly error: Error };
+  | { readonly type: "report_failed"; readonly taskId: string; readonly error: Error }
+  /** The daemon's disk is full: the assignment's result is kept and sent again every second until it is stored. */
+  | { readonly type: "report_delayed"; readonly taskId: string; readonly error: Error };
+
+/** How often a finished assignment's report refused for a full disk (storage_full) is sent again. */
+const REPORT_RETRY_MS = 1_000;
 
 export interface WorkerOptions extends ClientOptions {
   /** The agent to work for (agent_spawn names it). */
@@ -176,11 +181,24 @@ export class SwarmWorker {
       await this.call(conn, taskProgress, { ...which, progress: f, ...(message === undefined ? {} : { message }) });
     };
     const heartbeat = setInterval(() => progress(fraction).catch(() => {}), this.heartbeatMs);
-    const report = (run: () => Promise<unknown>): Promise<void> =>
-      run().then(
-        () => {},
-        (error: Error) => this.settings.onEvent?.({ type: "report_failed", taskId: a.taskId, error }),
-      );
+    // A result is the work itself: while the daemon cannot store it for want of disk space, it is sent again, until it
+    // is stored, the assignment is cancelled or the connection is gone (then the assignment times out and runs again).
+    const report = async (run: () => Promise<unknown>): Promise<void> => {
+      for (let delayed = false; ; delayed = true) {
+        try {
+          await run();
+          return;
+        } catch (err) {
+          const error = err as Error;
+          if (!(error instanceof RpcError && error.data?.reason === "storage_full") || controller.signal.aborted) {
+            this.settings.onEvent?.({ type: "report_failed", taskId: a.taskId, error });
+            return;
+          }
+          if (!delayed) this.settings.onEvent?.({ type: "report_delayed", taskId: a.taskId, error });
+          await new Promise((resolve) => setTimeout(resolve, REPORT_RETRY_MS));
+        }
+      }
+    };
     try {
       const result = await this.settings.handle(a, { signal: controller.signal, progress });
       if (!controller.signal.aborted) await report(() => this.call(conn, taskComplete, { ...which, result: result ?? null }));
