@@ -1,6 +1,7 @@
 // A disk that fills up. The database's: writes are refused with a clear error, no write is acknowledged and then lost,
-// and the daemon stays up — also when its TTL sweep cannot write either. The log file's: the daemon goes on, says so,
-// and logs again once there is room. Real filesystems that fill: small tmpfs mounts.
+// the daemon stays up — also when its TTL sweep and its timeouts cannot write either — and a worker's finished result
+// waits for room instead of being lost. The log file's: the daemon goes on, says so, and logs again once there is room.
+// Real filesystems that fill: small tmpfs mounts.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
