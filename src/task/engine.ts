@@ -53,7 +53,7 @@ export class TaskEngine {
       }
       for (const taskId of touched) this.outcomes.evaluate(taskId, now);
     });
-    this.scheduleSoon();
+    this.scheduleOrRetry();
   }
 
   requestSchedule(): void {
@@ -61,7 +61,7 @@ export class TaskEngine {
     this.scheduleQueued = true;
     setImmediate(() => {
       this.scheduleQueued = false;
-      if (!this.stopped) this.scheduleSoon();
+      if (!this.stopped) this.scheduleOrRetry();
     });
   }
 
@@ -69,7 +69,7 @@ export class TaskEngine {
    * Schedules now, from a caller whose own change is already committed (a stored task, a timer): a failure to write
    * the assignments — a full disk — is reported and tried again shortly instead of failing that caller.
    */
-  scheduleSoon(): void {
+  scheduleOrRetry(): void {
     this.guarded(() => this.schedule());
   }
 

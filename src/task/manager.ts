@@ -131,7 +131,7 @@ export class TaskManager {
       }
       return top.id;
     });
-    engine.scheduleSoon();
+    engine.scheduleOrRetry();
     return tasks.get(id) as TaskRow;
   }
 
