@@ -233,7 +233,10 @@ export class Daemon {
     if (this.ops) this.ops.state = "shutting_down";
     await step(log, "stop accepting", () => this.tcp?.stopAccepting());
     await step(log, "drain requests", () => this.rpc?.drain(config.shutdownGraceMs));
-    await step(log, "stop task timers", () => this.managers?.engine.stop());
+    await step(log, "stop task timers", () => {
+      this.managers?.engine.stop();
+      this.managers?.agents.workers.stop();
+    });
     await step(log, "stop memory sweep", () => this.managers?.memory.sweeper.stop());
     await step(log, "close database", () => this.store?.close());
     await step(log, "close the HTTP port", () => this.ops?.close());

@@ -52,7 +52,7 @@ export function createManagers(store: Store, config: Config, clock: Clock, repor
       maxValueBytes: config.memoryMaxValueBytes,
     },
   });
-  const agents = new AgentManager({ uow, agents: repos.agents, assignments: repos.assignments, swarms: repos.swarms, revision, clock, maxAgents: config.maxAgents });
+  const agents = new AgentManager({ uow, agents: repos.agents, assignments: repos.assignments, swarms: repos.swarms, revision, clock, maxAgents: config.maxAgents, reportFailure });
   const engine = new TaskEngine({ uow, ...repos, agentManager: agents, clock, reportFailure });
   const tasks = new TaskManager({ uow, tasks: repos.tasks, assignments: repos.assignments, swarms: repos.swarms, agentManager: agents, engine, clock });
   const swarms = new SwarmManager({ uow, swarms: repos.swarms, agents: repos.agents, tasks: repos.tasks, agentManager: agents, engine, clock, maxAgents: config.maxAgents });

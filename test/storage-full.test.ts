@@ -1,6 +1,7 @@
 // A disk that fills up. The database's: writes are refused with a clear error, no write is acknowledged and then lost,
 // the daemon stays up — also when its TTL sweep and its timeouts cannot write either — and a worker's finished result
-// waits for room instead of being lost. The log file's: the daemon goes on, says so, and logs again once there is room.
+// waits for room instead of being lost; workers attaching and leaving change nothing the database did not take. The log
+// file's: the daemon goes on, says so, and logs again once there is room.
 // Real filesystems that fill: small tmpfs mounts.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -33,14 +34,18 @@ function smallDisk(size: string): string | undefined {
 const dir = smallDisk("2m");
 const resultsDir = smallDisk("2m");
 const logDir = smallDisk("64k");
+const agentsDir = smallDisk("2m");
 const SKIP = "needs to mount a small tmpfs (root with CAP_SYS_ADMIN)";
 
 const value = (bytes: number): string => randomBytes(bytes).toString("base64");
 
-/** Stores ever smaller values until even a small one is refused: the disk is then full to the last page. */
+/**
+ * Stores ever smaller values until even a tiny one is refused: the disk is then full to the last page. (A refused
+ * write leaves the log file as long as it had grown, so smaller writes fit in what it left, until one page does not.)
+ */
 async function fill(c: LineClient): Promise<void> {
   let n = 0;
-  for (const bytes of [45_000, 8_000, 1_000, 100]) {
+  for (const bytes of [45_000, 8_000, 1_000, 100, 1]) {
     while (!(await c.call("memory_store", { key: `fill${n++}`, value: value(bytes) })).error);
   }
 }
@@ -198,4 +203,46 @@ t.test("a worker's result reported while the disk is full is sent again until it
     t.match(done, { status: "completed", attempts: 1, result }, `${taskId}: the result held through the full disk, not the work run again`);
   }
   t.notOk(events.some((e) => e.type === "report_failed"), "no report given up");
+});
+
+t.test("a full disk: agents are shown with the worker the database has, and a worker that left goes offline once it can", { skip: agentsDir === undefined ? SKIP : false }, async (t) => {
+  const d = await spawnListening(t, ["--db", join(agentsDir as string, "swarmd.db")]);
+  const c = await LineClient.connect(d.port);
+  t.teardown(() => c.close());
+  const payload = async (tool: string, args: object): Promise<any> => (await c.call(tool, args)).result.structuredContent;
+  const swarmId = (await payload("swarm_init", {})).swarmId;
+  const spawned: string[] = [];
+  for (let i = 0; i < 3; i++) spawned.push((await payload("agent_spawn", { type: "coder", swarmId })).agentId);
+  const [unattached, kept, left] = spawned as [string, string, string];
+  const workers = await Promise.all([0, 1, 2].map(() => LineClient.connect(d.port)));
+  t.teardown(() => workers.forEach((w) => w.close()));
+  const [newcomer, keeper, leaver] = workers as [LineClient, LineClient, LineClient];
+  t.notOk((await keeper.call("agent_attach", { agentId: kept })).error);
+  t.notOk((await leaver.call("agent_attach", { agentId: left })).error);
+  const runtime = async (agentId: string): Promise<{ status: string; attached: boolean }> => {
+    const agent = await payload("agent_status", { agentId });
+    return { status: agent.status, attached: agent.runtime.attached };
+  };
+
+  await fill(c);
+  // A new entry writes two pages (the row, the index); an agent's row is one, which may still fit. Rewrite it until not.
+  for (let i = 0; i < 50 && !(await keeper.call("agent_attach", { agentId: kept })).error; i++);
+  t.match((await newcomer.call("agent_attach", { agentId: unattached })).error, { data: { reason: "storage_full" } }, "attaching is refused");
+  t.same(await runtime(unattached), { status: "idle", attached: false }, "and the agent is not shown attached");
+  t.match((await c.call("agent_terminate", { agentId: kept })).error, { data: { reason: "storage_full" } }, "terminating is refused");
+  t.same(await runtime(kept), { status: "idle", attached: true }, "and the agent keeps its worker");
+  t.notOk((await keeper.call("agent_usage", { cpuPercent: 5, memoryPercent: 10 })).error, "which still works for it");
+  leaver.close();
+  let gone = await runtime(left);
+  for (const deadline = Date.now() + 5_000; Date.now() < deadline && gone.attached; await new Promise((r) => setTimeout(r, 50))) gone = await runtime(left);
+  t.same(gone, { status: "idle", attached: false }, "a worker that left is shown gone at once, though its agent cannot be written offline yet");
+  await new Promise((r) => setTimeout(r, 2_500)); // tried again every second meanwhile
+  t.same(await runtime(left), { status: "idle", attached: false });
+  t.equal(d.logs.filter((l) => String(l.msg).startsWith("taking agents offline after their worker left failed")).length, 1, "which is logged once");
+
+  execFileSync("mount", ["-o", "remount,size=8m", agentsDir as string]);
+  for (const deadline = Date.now() + 5_000; Date.now() < deadline && gone.status !== "offline"; await new Promise((r) => setTimeout(r, 50))) gone = await runtime(left);
+  t.same(gone, { status: "offline", attached: false }, "its agent is written offline once there is room");
+  t.notOk((await newcomer.call("agent_attach", { agentId: unattached })).error, "attaching works again");
+  t.same(await runtime(unattached), { status: "idle", attached: true });
 });

@@ -8,11 +8,11 @@ import type { SwarmRepo, SwarmRow } from "../store/swarm-repo.js";
 import { parentsOf } from "../swarm/topology.js";
 import type { UnitOfWork } from "../store/unit-of-work.js";
 import type { Revision } from "../store/revision.js";
-import { DEFAULT_CAPABILITIES, assertTransition } from "./lifecycle.js";
+import { DEFAULT_CAPABILITIES } from "./lifecycle.js";
 import { AgentListing, type ListingFilter, type ListingText } from "./listing.js";
 import { agentView, groupByAgent, type AgentView } from "./view.js";
-import { WorkerBindings, type BoundWorker, type WorkerChannel } from "./workers.js";
-import type { WorkerUsage } from "../protocol/tools/views.js";
+import { AgentWorkers, type BoundWorker } from "./workers.js";
+import type { BackgroundFailure } from "../background.js";
 
 export interface AgentDeps {
   readonly uow: UnitOfWork;
@@ -25,6 +25,8 @@ export interface AgentDeps {
   readonly clock: Clock;
   /** MAX_AGENTS: agents that are not terminated, across every swarm. */
   readonly maxAgents: number;
+  /** Hears about agents that could not be written offline after their worker left (a full disk); tried again. */
+  readonly reportFailure: BackgroundFailure;
 }
 
 export interface SpawnSpec {
@@ -45,11 +47,17 @@ export class AgentManager {
   releaseWork: (agentId: string, why: string) => number = () => 0;
   /** An agent became able to take work; the task engine schedules. */
   onLive: () => void = () => {};
-  private readonly workers = new WorkerBindings();
+  /** Workers attaching to agents and leaving them. */
+  readonly workers: AgentWorkers;
 
   private readonly listing: AgentListing;
 
   constructor(private readonly deps: AgentDeps) {
+    this.workers = new AgentWorkers(deps, {
+      require: (agentId) => this.require(agentId),
+      releaseWork: (agentId, why) => this.releaseWork(agentId, why),
+      onLive: () => this.onLive(),
+    });
     this.listing = new AgentListing(deps.revision, (swarmId, withMetadata) => this.viewed(this.rows(swarmId), withMetadata));
   }
 
@@ -120,75 +128,6 @@ export class AgentManager {
     return this.workers.of(row.id) !== undefined && (row.status === "idle" || row.status === "busy");
   }
 
-  attach(agentId: string, channel: WorkerChannel, options: { takeover: boolean; delivery: "push" | "pull" }): AgentRow {
-    const { agents, uow, clock } = this.deps;
-    return uow.run(() => {
-      const row = this.require(agentId);
-      if (row.status === "terminated") {
-        throw rpcError("AGENT_ERROR", `Agent ${agentId} is terminated.`, { reason: "terminated", agentId });
-      }
-      const current = this.workers.of(agentId);
-      if (current !== undefined && current.channel.connectionId !== channel.connectionId) {
-        if (!options.takeover) {
-          throw rpcError("AGENT_ERROR", `Agent ${agentId} already has a worker (connection ${current.channel.connectionId}); pass takeover: true to replace it.`, {
-            reason: "already_attached",
-            agentId,
-            connectionId: current.channel.connectionId,
-          });
-        }
-        this.workers.unbind(agentId);
-        this.releaseWork(agentId, "worker replaced");
-        uow.afterCommit(() => current.channel.notify("notifications/agent/detached", { agentId, reason: "takeover" }));
-      }
-      const now = clock.now();
-      const status = row.status === "offline" ? "idle" : this.deps.assignments.activeByAgent(agentId).some((a) => a.status === "running") ? "busy" : "idle";
-      assertTransition(agentId, row.status, status);
-      agents.setRuntime(agentId, { kind: "worker", delivery: options.delivery, attachedAt: now }, status, now);
-      this.workers.bind(agentId, channel, options.delivery, now);
-      uow.afterCommit(() => this.onLive());
-      return agents.get(agentId) as AgentRow;
-    });
-  }
-
-  /** The worker stops (agent_detach, or its connection closed): the agent goes offline and its work back to the queue. */
-  detach(agentId: string, why: string): number {
-    return this.deps.uow.run(() => {
-      const row = this.require(agentId);
-      this.workers.unbind(agentId);
-      const requeued = this.releaseWork(agentId, why);
-      if (row.status !== "terminated") {
-        assertTransition(agentId, row.status, "offline");
-        this.deps.agents.setStatus(agentId, "offline", this.deps.clock.now());
-      }
-      return requeued;
-    });
-  }
-
-  /**
-   * A worker's agent_usage report, shown for the agent it names or, without one, for every agent the connection works
-   * for. Held in memory with the worker: it means nothing once the connection is gone.
-   */
-  reportUsage(connectionId: number, agentId: string | undefined, usage: Omit<WorkerUsage, "measuredAt">): { agentIds: string[]; measuredAt: number } {
-    const agentIds = agentId === undefined ? this.workers.agentsOf(connectionId) : [agentId];
-    if (agentId !== undefined) this.require(agentId);
-    for (const id of agentIds) {
-      if (this.workers.of(id)?.connectionId !== connectionId) {
-        throw rpcError("AGENT_ERROR", `This connection is not agent ${id}'s worker; call agent_attach first.`, { reason: "not_attached", agentId: id });
-      }
-    }
-    if (agentIds.length === 0) {
-      throw rpcError("AGENT_ERROR", "This connection works for no agent; call agent_attach first.", { reason: "not_attached" });
-    }
-    const measuredAt = this.deps.clock.now();
-    for (const id of agentIds) this.workers.setUsage(id, { ...usage, measuredAt });
-    return { agentIds, measuredAt };
-  }
-
-  /** Every agent this connection worked for goes offline. */
-  detachConnection(connectionId: number): void {
-    for (const agentId of this.workers.agentsOf(connectionId)) this.detach(agentId, "worker disconnected");
-  }
-
   /** busy while it runs assignments, idle otherwise (offline and terminated agents stay as they are). */
   refreshStatus(agentId: string): void {
     const row = this.deps.agents.get(agentId);
@@ -206,9 +145,7 @@ export class AgentManager {
         throw rpcError("AGENT_ERROR", `Agent ${agentId} is already terminated.`, { reason: "terminated", agentId });
       }
       const requeued = this.releaseWork(agentId, "agent terminated");
-      const worker = this.workers.of(agentId);
-      this.workers.unbind(agentId);
-      if (worker !== undefined) uow.afterCommit(() => worker.channel.notify("notifications/agent/terminated", { agentId, reason }));
+      this.workers.dismiss(agentId, reason);
       const at = clock.now();
       agents.terminate(agentId, reason, at);
       return { requeued, at };

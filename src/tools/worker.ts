@@ -13,7 +13,7 @@ export function workerTools(d: Domain): ToolBinding[] {
     const session = ctx.session;
     if (!watched.has(session)) {
       watched.add(session);
-      session.onClose(() => d.agents.detachConnection(session.connectionId));
+      session.onClose(() => d.agents.workers.detachConnection(session.connectionId));
     }
     return { connectionId: session.connectionId, notify: (method, params) => session.notify(method, params) };
   };
@@ -26,7 +26,7 @@ export function workerTools(d: Domain): ToolBinding[] {
 
   return [
     bind(agentAttach, (a, ctx) => {
-      const row = d.agents.attach(a.agentId, channelOf(ctx), { takeover: a.takeover, delivery: a.delivery });
+      const row = d.agents.workers.attach(a.agentId, channelOf(ctx), { takeover: a.takeover, delivery: a.delivery });
       return { agentId: row.id, swarmId: row.swarmId, status: row.status, delivery: a.delivery, attachedAt: row.runtime.attachedAt as number };
     }),
     bind(agentDetach, (a, ctx) => {
@@ -34,7 +34,7 @@ export function workerTools(d: Domain): ToolBinding[] {
         d.agents.require(a.agentId);
         throw rpcError("AGENT_ERROR", `This connection is not agent ${a.agentId}'s worker.`, { reason: "not_attached", agentId: a.agentId });
       }
-      const requeued = d.agents.detach(a.agentId, "worker detached");
+      const requeued = d.agents.workers.detach(a.agentId, "worker detached");
       return { agentId: a.agentId, status: d.agents.require(a.agentId).status, requeuedAssignments: requeued };
     }),
     bind(taskClaim, (a, ctx) =>
@@ -44,7 +44,7 @@ export function workerTools(d: Domain): ToolBinding[] {
     bind(taskComplete, (a, ctx) => d.engine.reports.complete(report(ctx, a), a.result)),
     bind(taskFail, (a, ctx) => d.engine.reports.fail(report(ctx, a), a.error, a.retryable)),
     bind(agentUsage, (a, ctx) =>
-      d.agents.reportUsage(ctx.session.connectionId, a.agentId, { cpuPercent: a.cpuPercent, memoryPercent: a.memoryPercent, memoryBytes: a.memoryBytes ?? null }),
+      d.agents.workers.reportUsage(ctx.session.connectionId, a.agentId, { cpuPercent: a.cpuPercent, memoryPercent: a.memoryPercent, memoryBytes: a.memoryBytes ?? null }),
     ),
   ];
 }
