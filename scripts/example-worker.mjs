@@ -99,10 +99,12 @@ function open() {
 
 let lastSocketError;
 
-/** The reports that carry a task's result, kept and sent again while the daemon's disk is full. */
+/** The reports that carry a task's result, kept and sent again while the database cannot take them. */
 const REPORTS = new Set(["task_complete", "task_fail"]);
+/** Replies that mean the database could not take the call for now and nothing was changed. */
+const STORAGE_REFUSALS = new Set(["storage_full", "storage_busy"]);
 /** Said once until a report gets through again. */
-let storageFullSaid = false;
+let storageRefusalSaid = false;
 
 /** TLS failures no reconnect can mend: the daemon's certificate is not trusted or not for --host, or no TLS there. */
 const TLS_MISMATCH = new Set([
@@ -219,15 +221,16 @@ function session(attempt) {
             .then(resolve, reject);
           continue;
         }
-        // The daemon's disk is full. A task's result is the work itself: send it again every second until it is stored
-        // (the connection closing ends that; the assignment then times out and runs again).
-        if (message.error?.data?.reason === "storage_full" && REPORTS.has(params?.name)) {
-          if (!storageFullSaid) log(`${message.error.message} Sending ${params.name} for ${params.arguments?.taskId} again every second.`);
-          storageFullSaid = true;
+        // The daemon cannot store it now (a full disk, another process holding the database's lock). A task's result
+        // is the work itself: send it again every second until it is stored (the connection closing ends that; the
+        // assignment then times out and runs again).
+        if (STORAGE_REFUSALS.has(message.error?.data?.reason) && REPORTS.has(params?.name)) {
+          if (!storageRefusalSaid) log(`${message.error.message} Sending ${params.name} for ${params.arguments?.taskId} again every second.`);
+          storageRefusalSaid = true;
           setTimeout(() => (socket.destroyed ? reject(new Error("connection closed")) : call(method, params).then(resolve, reject)), 1000);
           continue;
         }
-        if (params?.name && REPORTS.has(params.name)) storageFullSaid = false;
+        if (params?.name && REPORTS.has(params.name)) storageRefusalSaid = false;
         // Reconnecting cannot make a refused token right (at attach, or after it was revoked): stop.
         if (message.error?.data?.reason === "unauthenticated") {
           log(`${message.error.message} (${opt.token === undefined ? "no token given: --token or SWARMD_TOKEN" : "check --token or SWARMD_TOKEN"})`);

@@ -1,4 +1,4 @@
-export { RpcError, errorCodes, type ErrorName } from "../protocol/errors.js";
+export { RpcError, STORAGE_REFUSALS, errorCodes, type ErrorName } from "../protocol/errors.js";
 
 /** Failures that never got an answer from the server. */
 export type ClientErrorCode =

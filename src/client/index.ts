@@ -1,7 +1,7 @@
 // The public entry point, `swarmd/client`: what TypeScript programs import.
 export { SwarmClient, type BatchOutcome, type Notification } from "./client.js";
 export { SwarmAdopter, type AdopterEvent, type AdopterOptions } from "./adopter.js";
-export { ClientError, RpcError, errorCodes, type ClientErrorCode, type ErrorName } from "./errors.js";
+export { ClientError, RpcError, STORAGE_REFUSALS, errorCodes, type ClientErrorCode, type ErrorName } from "./errors.js";
 export type { ClientOptions, ResolvedClientOptions } from "./options.js";
 export type { RequestOptions } from "./connection.js";
 export type { MonitorHandlers } from "./monitor.js";

@@ -4,7 +4,7 @@ import type { z } from "zod";
 import type { ToolContract, ToolInput, ToolPayload } from "../protocol/contract.js";
 import { agentAttach, agentDetach, agentUsage, taskComplete, taskFail, taskProgress, type assignmentPayload } from "../protocol/tools/worker.js";
 import { ClientConnection, isPermanent } from "./connection.js";
-import { ClientError, RpcError } from "./errors.js";
+import { ClientError, RpcError, STORAGE_REFUSALS } from "./errors.js";
 import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from "./options.js";
 import { callTool } from "./tool-call.js";
 
@@ -34,7 +34,7 @@ export class TaskFailure extends Error {
 }
 
 /** Refusals that pass with time: connecting again later may succeed. */
-const PASSING = new Set(["shutting_down", "rate_limited", "too_many_connections", "swarm_busy"]);
+const PASSING = new Set(["shutting_down", "rate_limited", "too_many_connections", "swarm_busy", ...STORAGE_REFUSALS]);
 
 /** Why a worker ended: stop() was called, the agent was terminated, or another worker took it over. */
 export type WorkerEnd = "stopped" | "terminated" | "taken_over";
@@ -43,10 +43,13 @@ export type WorkerEvent =
   | { readonly type: "attached"; readonly again: boolean }
   | { readonly type: "disconnected"; readonly error: Error }
   | { readonly type: "report_failed"; readonly taskId: string; readonly error: Error }
-  /** The daemon's disk is full: the assignment's result is kept and sent again every second until it is stored. */
+  /**
+   * The daemon cannot store the assignment's result now (its disk is full, or another process holds the database's
+   * lock): the result is kept and sent again every second until it is stored.
+   */
   | { readonly type: "report_delayed"; readonly taskId: string; readonly error: Error };
 
-/** How often a finished assignment's report refused for a full disk (storage_full) is sent again. */
+/** How often a finished assignment's report the database could not take (STORAGE_REFUSALS) is sent again. */
 const REPORT_RETRY_MS = 1_000;
 
 export interface WorkerOptions extends ClientOptions {
@@ -181,7 +184,7 @@ export class SwarmWorker {
       await this.call(conn, taskProgress, { ...which, progress: f, ...(message === undefined ? {} : { message }) });
     };
     const heartbeat = setInterval(() => progress(fraction).catch(() => {}), this.heartbeatMs);
-    // A result is the work itself: while the daemon cannot store it for want of disk space, it is sent again, until it
+    // A result is the work itself: while the daemon cannot store it (a full disk, a lock), it is sent again, until it
     // is stored, the assignment is cancelled or the connection is gone (then the assignment times out and runs again).
     const report = async (run: () => Promise<unknown>): Promise<void> => {
       for (let delayed = false; ; delayed = true) {
@@ -190,7 +193,7 @@ export class SwarmWorker {
           return;
         } catch (err) {
           const error = err as Error;
-          if (!(error instanceof RpcError && error.data?.reason === "storage_full") || controller.signal.aborted) {
+          if (!(error instanceof RpcError && STORAGE_REFUSALS.has(String(error.data?.reason))) || controller.signal.aborted) {
             this.settings.onEvent?.({ type: "report_failed", taskId: a.taskId, error });
             return;
           }

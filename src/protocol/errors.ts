@@ -64,6 +64,7 @@ export const errorCodes = {
       backup_running: "Another backup is being written; one runs at a time.",
       backup_failed: "The backup could not be written (data.cause says why); nothing was left behind.",
       storage_full: "The database's disk is full: the call changed nothing. Reads go on; free space on the daemon's host.",
+      storage_busy: "Another process (a sqlite3 shell in a transaction, say) kept the database's write lock: the call changed nothing. Reads go on; try again.",
       connection_lost: "Sent by swarmctl bridge: the connection to the daemon broke before it answered; the request may or may not have taken effect.",
     },
   },
@@ -144,6 +145,12 @@ export interface ErrorData {
   readonly reason?: ErrorReason;
   readonly [key: string]: unknown;
 }
+
+/**
+ * The database could not take the call for now — its disk is full, or another process holds its write lock. Nothing
+ * was changed, so the same call may be sent again, and a result that is the work itself should be.
+ */
+export const STORAGE_REFUSALS: ReadonlySet<string> = new Set<ErrorReason>(["storage_full", "storage_busy"]);
 
 /** A JSON-RPC error as it travels on the wire. */
 export class RpcError extends Error {

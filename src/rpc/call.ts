@@ -107,11 +107,19 @@ export function asRpcError(err: unknown, call: Call): RpcError {
   if (err instanceof RangeError && /call stack/.test(err.message)) {
     return rpcError("INVALID_PARAMS", "A value is nested too deeply.", { reason: "too_deep" });
   }
-  // SQLite's own name for a write refused for want of disk space: the operator's to fix, not a bug in swarmd.
-  if ((err as { code?: unknown } | null)?.code === "SQLITE_FULL") {
+  // SQLite refusing a write for want of disk space, or for a lock another process holds: the operator's to fix (or
+  // wait out), not a bug in swarmd.
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === "SQLITE_FULL") {
     call.log.warn("a write was refused: the database's disk is full");
     return rpcError("SERVER_ERROR", "The database's disk is full, so nothing was changed; reads still work. Free space on the daemon's host.", {
       reason: "storage_full",
+    });
+  }
+  if (typeof code === "string" && code.startsWith("SQLITE_BUSY")) {
+    call.log.warn("a write was refused: another process holds the database's write lock");
+    return rpcError("SERVER_ERROR", "Another process holds the database's write lock, so nothing was changed; reads still work. Try again shortly.", {
+      reason: "storage_busy",
     });
   }
   call.log.error({ err }, "request failed unexpectedly");

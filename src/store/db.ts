@@ -8,6 +8,11 @@ import { WriteQueue } from "./write-queue.js";
 
 export type Db = Database.Database;
 
+/** The longest SQLite itself waits for a lock while clients are served (a checkpoint's moment, a reader starting). */
+const LOCK_BLIP_MS = 10;
+/** How long the writes still queued at shutdown may wait for a lock another process holds. */
+const LAST_WRITES_LOCK_WAIT_MS = 5_000;
+
 export interface OpenOptions {
   /** `normal`: acknowledged writes survive a process kill (WAL); `full`: they also survive a power loss. */
   readonly synchronous: "normal" | "full";
@@ -84,8 +89,9 @@ function openOnce(path: string, options: OpenOptions): Store {
     // A new (or upgraded) database leaves its schema in the WAL; copy it now, while that is cheap, so the WAL stays
     // empty until the first real write (and the checkpoint worker unstarted until then).
     if (schemaVersion !== before) db.pragma("wal_checkpoint(TRUNCATE)");
-    // From here on, brief lock waits (another process reading, a checkpoint) are normal and short.
-    db.pragma("busy_timeout = 5000");
+    // SQLite waits for a lock by sleeping, which would stop every client for as long: a brief blip is waited out, a
+    // lock another process keeps is waited for by the write queue without blocking (and refused elsewhere).
+    db.pragma(`busy_timeout = ${LOCK_BLIP_MS}`);
     const writes = new WriteQueue(db);
     const checkpointer = new Checkpointer(db, path, writes, walLimitBytes);
     let closing: Promise<void> | undefined;
@@ -97,7 +103,9 @@ function openOnce(path: string, options: OpenOptions): Store {
       checkpointer,
       close() {
         return (closing ??= (async () => {
-          writes.flush();
+          // Nobody else is served any more: the last writes may wait for a lock the way SQLite does.
+          db.pragma(`busy_timeout = ${LAST_WRITES_LOCK_WAIT_MS}`);
+          writes.flush(true);
           await checkpointer.stop();
           db.close();
           claim.release();

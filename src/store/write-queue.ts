@@ -8,24 +8,40 @@ interface Pending {
   readonly reject: (err: unknown) => void;
 }
 
+/** How long queued writes wait for a write lock another process holds (a sqlite3 shell mid-transaction) before failing. */
+const LOCK_PATIENCE_MS = 5_000;
+/** How often they try for it meanwhile; the event loop serves everyone else in between. */
+const LOCK_RETRY_MS = 50;
+
+/** SQLite's answer when another connection holds the lock a statement needs (SQLITE_BUSY and its extended codes). */
+function isLockedOut(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_BUSY");
+}
+
 /**
  * Group commit. Writes queued in the same event-loop turn run in one transaction, in order (a lone single-statement
  * write needs none of its own: see runAlone); a write that throws undoes only itself (by its own savepoint, or by
  * SQLite for a single statement). Every promise settles only after that transaction committed.
  * Reads issued while writes are waiting run after them in the same transaction, so a pipelining client reads its own
  * writes; otherwise reads run at once.
+ * While another process holds the database's write lock, queued writes wait for it without blocking the event loop
+ * (the connection's own busy wait is kept short), and fail with SQLite's SQLITE_BUSY after LOCK_PATIENCE_MS.
  */
 export class WriteQueue {
   private queue: Pending[] = [];
   private scheduled = false;
   private held = false;
+  /** Set while queued writes wait for another process's write lock: when they first found it taken, and the retry. */
+  private lockedOutSince: number | undefined;
+  private lockRetry: NodeJS.Timeout | undefined;
   private readonly rollbackListeners: Array<() => void> = [];
   private readonly sql: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "undo", Statement>;
 
   constructor(private readonly db: Database) {
     const p = (text: string): Statement => db.prepare(text);
     this.sql = {
-      begin: p("BEGIN"),
+      begin: p("BEGIN IMMEDIATE"),
       commit: p("COMMIT"),
       rollback: p("ROLLBACK"),
       savepoint: p("SAVEPOINT write"),
@@ -67,7 +83,12 @@ export class WriteQueue {
 
   private readonly flushUnlessHeld = (): void => {
     this.scheduled = false;
-    if (!this.held) this.flush();
+    if (!this.held && this.lockRetry === undefined) this.flush();
+  };
+
+  private readonly retryLock = (): void => {
+    this.lockRetry = undefined;
+    this.flushUnlessHeld();
   };
 
   /** Runs `listener` whenever a batch is rolled back, undoing writes that had already run in it. */
@@ -79,16 +100,31 @@ export class WriteQueue {
     return this.queue.length === 0 ? fn() : this.write(fn);
   }
 
-  /** Commits whatever is queued now (also at shutdown, before the database closes). */
-  flush(): void {
+  /**
+   * Commits whatever is queued now. `final` (at shutdown, before the database closes): what cannot be committed now
+   * fails instead of waiting for a lock.
+   */
+  flush(final = false): void {
+    if (final) {
+      clearTimeout(this.lockRetry);
+      this.lockRetry = undefined;
+    }
     if (this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
-    if (batch.length === 1 && !(batch[0] as Pending).undoable) return runAlone(batch[0] as Pending);
+    if (batch.length === 1 && !(batch[0] as Pending).undoable) return this.runAlone(batch[0] as Pending, final);
     const { begin, commit, rollback, savepoint, release, undo } = this.sql;
-    const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    // The write lock is taken first (BEGIN IMMEDIATE), so a batch that cannot have it has run nothing and can wait.
     try {
       begin.run();
+    } catch (err) {
+      if (!final && this.waitForLock(batch, err)) return;
+      for (const item of batch) item.reject(err);
+      return;
+    }
+    this.lockedOutSince = undefined;
+    const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
       for (const item of batch) {
         if (item.undoable) savepoint.run();
         try {
@@ -124,20 +160,40 @@ export class WriteQueue {
       else item.reject(r.error);
     });
   }
+
+  /**
+   * A lone single-statement write runs in SQLite's autocommit mode: the statement commits by itself, or fails having
+   * changed nothing (so it can wait for a lock and run again). BEGIN, COMMIT and the statement journal SQLite keeps
+   * for an upsert inside an explicit transaction cost about as much as the upsert itself, and a lone write is what
+   * every client writing one at a time sends.
+   */
+  private runAlone(item: Pending, final: boolean): void {
+    let value: unknown;
+    try {
+      value = item.fn();
+    } catch (error) {
+      if (!final && this.waitForLock([item], error)) return;
+      item.reject(error);
+      return;
+    }
+    this.lockedOutSince = undefined;
+    item.resolve(value);
+  }
+
+  /** Puts a batch that found the write lock taken back in front, to try again shortly; false once patience ran out. */
+  private waitForLock(batch: Pending[], err: unknown): boolean {
+    if (!isLockedOut(err)) return false;
+    const now = Date.now();
+    this.lockedOutSince ??= now;
+    if (now - this.lockedOutSince >= LOCK_PATIENCE_MS) {
+      // Everything that waited meanwhile fails with it; later writes get patience of their own.
+      this.lockedOutSince = undefined;
+      for (const item of this.queue.splice(0)) item.reject(err);
+      return false;
+    }
+    this.queue = batch.concat(this.queue);
+    this.lockRetry = setTimeout(this.retryLock, LOCK_RETRY_MS);
+    return true;
+  }
 }
 
-/**
- * A lone single-statement write runs in SQLite's autocommit mode: the statement commits by itself, or fails having
- * changed nothing. BEGIN, COMMIT and the statement journal SQLite keeps for an upsert inside an explicit transaction
- * cost about as much as the upsert itself, and a lone write is what every client writing one at a time sends.
- */
-function runAlone(item: Pending): void {
-  let value: unknown;
-  try {
-    value = item.fn();
-  } catch (error) {
-    item.reject(error);
-    return;
-  }
-  item.resolve(value);
-}
