@@ -13,6 +13,7 @@ import type { Session } from "./rpc/session.js";
 import { createManagers, type Managers } from "./managers.js";
 import { OpsServer } from "./ops/http.js";
 import { DaemonMetrics } from "./ops/metrics.js";
+import { StorageRefusals } from "./ops/storage-refusals.js";
 import { CHECKPOINT_INTERVAL_MS } from "./store/checkpointer.js";
 import { listBackups } from "./store/backup.js";
 import { openStore, type Store } from "./store/db.js";
@@ -62,6 +63,7 @@ export class Daemon {
     const { config, log } = this.options;
     const backupDir = config.backupDir ?? join(dirname(config.db), "backups");
     // The side port comes up first, so /ready can say 503 while the database opens.
+    const refusals = new StorageRefusals();
     const metrics = new DaemonMetrics({
       connections: () => ({ open: this.rpc?.connectionsOpen ?? 0, total: this.rpc?.connectionsTotal ?? 0 }),
       counts: () => this.managers?.swarms.counts() ?? { swarms: {}, agents: {}, tasks: {} },
@@ -72,6 +74,7 @@ export class Daemon {
         return c ? { ...c.stats, bytes: c.walBytes() } : { checkpoints: 0, bytes: 0, writePauses: 0, writePauseMs: 0 };
       },
       backups: () => listBackups(backupDir),
+      storageRefusals: () => refusals.counts,
       tlsCertificateExpiry: () => this.tlsExpiresAt,
     });
     if (config.httpPort > 0 && !config.stdio) {
@@ -99,6 +102,7 @@ export class Daemon {
           backupDir,
           connections: () => ({ open: rpc.connectionsOpen, total: rpc.connectionsTotal }),
           requestsServed: () => rpc.requestsServed,
+          writesRefused: () => ({ ...refusals.counts, lastAt: refusals.lastAt }),
           security: () => ({
             authentication: authenticator.enabled,
             tls: config.stdio ? "off" : tlsMode(config),
@@ -133,6 +137,7 @@ export class Daemon {
         toolScope: (name) => tools.scopeOf(name),
       },
       observe: (method, outcome, ms) => metrics.observeRequest(method, outcome, ms),
+      storageRefused: (reason, log) => refusals.note(reason, log),
       log,
     }));
 

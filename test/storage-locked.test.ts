@@ -7,12 +7,13 @@ import Database from "better-sqlite3";
 import t from "tap";
 import { SwarmWorker, type WorkerEvent } from "../src/client/index.js";
 import { LineClient } from "../scripts/line-client.js";
-import { tempDir } from "./helpers/daemon.js";
+import { freePort, tempDir } from "./helpers/daemon.js";
 import { spawnListening } from "./helpers/spawn.js";
 
 t.test("a write lock held by another process: pings and reads go on, memory writes wait for it, others are refused", async (t) => {
   const dbPath = join(tempDir(t), "swarmd.db");
-  const d = await spawnListening(t, ["--db", dbPath]);
+  const httpPort = await freePort();
+  const d = await spawnListening(t, ["--db", dbPath, "--http-port", String(httpPort)]);
   const writer = await LineClient.connect(d.port);
   const other = await LineClient.connect(d.port);
   t.teardown(() => {
@@ -60,8 +61,13 @@ t.test("a write lock held by another process: pings and reads go on, memory writ
   t.notOk((await writer.call("memory_store", { key: "after", value: "4" })).error, "and writes are taken again");
   t.notOk((await other.call("swarm_init", {})).error);
   t.equal(d.proc.exitCode, null, "the daemon is up");
-  t.ok(d.logs.some((l) => l.msg === "a write was refused: another process holds the database's write lock"), "refusals are logged");
+  const logged = d.logs.filter((l) => l.msg === "a write was refused: another process holds the database's write lock");
+  t.match(logged, [{ reason: "storage_busy", refusedSinceLastLine: 1 }], "the first refusal is logged, later ones counted toward a line a minute");
   t.notOk(d.logs.some((l) => l.msg === "request failed unexpectedly"), "as what they are, not as a failure of swarmd");
+  const info = (await other.call("server_info", {})).result.structuredContent;
+  t.match(info.database.writesRefused, { storage_full: 0, storage_busy: 2, lastAt: Number }, "server_info counts the two refusals");
+  const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  t.match(metrics, /^swarmd_storage_refusals\{reason="storage_busy"\} 2$/m, "and so does /metrics");
 });
 
 t.test("a worker attaches once the lock is free, and its result refused for the lock is sent again until it is taken", async (t) => {

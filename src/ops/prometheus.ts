@@ -9,6 +9,8 @@ export interface MetricSources {
   memory(): Promise<{ entries: number; bytes: number; expiredAwaitingSweep: number; lastSweep: { deleted: number; longestSliceMs: number } | null }>;
   wal(): { checkpoints: number; bytes: number; writePauses: number; writePauseMs: number };
   backups(): { count: number; newest: { modifiedAt: number } | null };
+  /** Requests refused since start because the database could not take their writes, by reason. */
+  storageRefusals(): Record<string, number>;
   /** When the TLS certificate served now expires (ms since the epoch); undefined without TLS. */
   tlsCertificateExpiry(): number | undefined;
 }
@@ -51,6 +53,15 @@ export function buildRegistry(sources: MetricSources, series: readonly Collected
   byStatus("swarms", ["active", "destroyed"]);
   byStatus("agents", ["idle", "busy", "offline", "terminated"]);
   byStatus("tasks", ["pending", "assigned", "running", "completed", "failed", "cancelled"]);
+  new Gauge({
+    name: "swarmd_storage_refusals",
+    help: "Requests refused since start because the database could not take their writes: storage_full (its disk was full) or storage_busy (another process held its write lock).",
+    labelNames: ["reason"],
+    registers,
+    collect() {
+      for (const [reason, count] of Object.entries(sources.storageRefusals())) this.set({ reason }, count);
+    },
+  });
   // One sliced count of memory per scrape serves five gauges, one listing of the backup directory two; prom-client
   // collects them concurrently, so each awaits the same reading (remembered for a moment).
   const memory = oncePerScrape(() => sources.memory());

@@ -151,6 +151,7 @@ export interface ErrorData {
  * was changed, so the same call may be sent again, and a result that is the work itself should be.
  */
 export const STORAGE_REFUSALS: ReadonlySet<string> = new Set<ErrorReason>(["storage_full", "storage_busy"]);
+export type StorageRefusal = "storage_full" | "storage_busy";
 
 /** A JSON-RPC error as it travels on the wire. */
 export class RpcError extends Error {

@@ -1,5 +1,5 @@
 import type { Logger } from "../log.js";
-import { RpcError, rpcError } from "../protocol/errors.js";
+import { RpcError, rpcError, type StorageRefusal } from "../protocol/errors.js";
 import type { ToolContext, ToolSession } from "../tools/context.js";
 import type { Principal } from "./auth.js";
 import type { SessionGuard } from "./guard.js";
@@ -24,6 +24,8 @@ export interface CallOwner extends ToolSession {
   closeAfter(ms: number): void;
   /** From now on, send this connection an event for every request served on the others. */
   monitor(): void;
+  /** The database refused a write of this call for now (counted and logged by the server). */
+  storageRefused(reason: StorageRefusal): void;
 }
 
 /** A method returns a result (a plain value or RawJson), a promise of one, or throws an RpcError. */
@@ -107,24 +109,29 @@ export function asRpcError(err: unknown, call: Call): RpcError {
   if (err instanceof RangeError && /call stack/.test(err.message)) {
     return rpcError("INVALID_PARAMS", "A value is nested too deeply.", { reason: "too_deep" });
   }
-  // SQLite refusing a write for want of disk space, or for a lock another process holds: the operator's to fix (or
-  // wait out), not a bug in swarmd.
-  const code = (err as { code?: unknown } | null)?.code;
-  if (code === "SQLITE_FULL") {
-    call.log.warn("a write was refused: the database's disk is full");
-    return rpcError("SERVER_ERROR", "The database's disk is full, so nothing was changed; reads still work. Free space on the daemon's host.", {
-      reason: "storage_full",
-    });
-  }
-  if (typeof code === "string" && code.startsWith("SQLITE_BUSY")) {
-    call.log.warn("a write was refused: another process holds the database's write lock");
-    return rpcError("SERVER_ERROR", "Another process holds the database's write lock, so nothing was changed; reads still work. Try again shortly.", {
-      reason: "storage_busy",
-    });
+  const refusal = storageRefusal((err as { code?: unknown } | null)?.code);
+  if (refusal !== undefined) {
+    call.session.storageRefused(refusal);
+    return rpcError("SERVER_ERROR", REFUSALS_SAID[refusal], { reason: refusal });
   }
   call.log.error({ err }, "request failed unexpectedly");
   return rpcError("INTERNAL_ERROR", "Internal error; see the server log.", { reason: "internal" });
 }
+
+/**
+ * SQLite refusing a write for want of disk space, or for a lock another process holds: the operator's to fix (or wait
+ * out), not a bug in swarmd.
+ */
+function storageRefusal(code: unknown): StorageRefusal | undefined {
+  if (code === "SQLITE_FULL") return "storage_full";
+  if (typeof code === "string" && code.startsWith("SQLITE_BUSY")) return "storage_busy";
+  return undefined;
+}
+
+const REFUSALS_SAID: Record<StorageRefusal, string> = {
+  storage_full: "The database's disk is full, so nothing was changed; reads still work. Free space on the daemon's host.",
+  storage_busy: "Another process holds the database's write lock, so nothing was changed; reads still work. Try again shortly.",
+};
 
 /** A JSON object (not an array, not null). */
 export function isObject(value: unknown): value is Record<string, unknown> {

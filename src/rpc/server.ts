@@ -1,6 +1,6 @@
 import type { Logger } from "../log.js";
 import type { Connection } from "../transport/connection.js";
-import { rpcError } from "../protocol/errors.js";
+import { rpcError, type StorageRefusal } from "../protocol/errors.js";
 import type { MethodTable } from "./call.js";
 import type { GuardConfig } from "./guard.js";
 import { Monitors } from "./monitor.js";
@@ -17,6 +17,8 @@ export interface RpcServerOptions {
   readonly log: Logger;
   /** Told about every request handled (metrics). */
   readonly observe?: (method: string, outcome: string, ms: number) => void;
+  /** Told about every write the database refused for now (a full disk, a lock); without it each is logged. */
+  readonly storageRefused?: (reason: StorageRefusal, log: Logger) => void;
 }
 
 /** Owns every session: counts what server_info reports and drains them at shutdown. */
@@ -72,6 +74,11 @@ export class RpcServer implements SessionHost {
 
   observe(method: string, outcome: string, ms: number): void {
     this.options.observe?.(method, outcome, ms);
+  }
+
+  storageRefused(reason: StorageRefusal, log: Logger): void {
+    if (this.options.storageRefused) this.options.storageRefused(reason, log);
+    else log.warn({ reason }, "a write was refused");
   }
 
   sessionClosed(session: Session): void {

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type { Logger } from "../log.js";
-import { rpcError, type RpcError } from "../protocol/errors.js";
+import { rpcError, type RpcError, type StorageRefusal } from "../protocol/errors.js";
 import type { Connection } from "../transport/connection.js";
 import type { Principal } from "./auth.js";
 import {
@@ -33,6 +33,8 @@ export interface SessionHost {
   /** The connections that asked to see every request (the monitor method). */
   readonly monitors: Monitors;
   countRequest(): void;
+  /** A write the database refused for now (a full disk, another process's lock), for the connection with `log`. */
+  storageRefused(reason: StorageRefusal, log: Logger): void;
   sessionClosed(session: Session): void;
 }
 
@@ -99,6 +101,10 @@ export class Session implements CallOwner {
 
   monitor(): void {
     this.host.monitors.add(this.conn);
+  }
+
+  storageRefused(reason: StorageRefusal): void {
+    this.host.storageRefused(reason, this.log);
   }
 
   onClose(fn: () => void): void {

@@ -19,6 +19,7 @@ export interface ServerFacts {
   readonly backupDir: string;
   connections(): { open: number; total: number };
   requestsServed(): number;
+  writesRefused(): ToolPayload<typeof serverInfo>["database"]["writesRefused"];
   security(): ToolPayload<typeof serverInfo>["security"];
 }
 
@@ -41,6 +42,7 @@ export function serverTools(facts: ServerFacts): ToolBinding[] {
         bytes: fileSize(facts.store.path),
         walBytes: facts.store.checkpointer.walBytes(),
         checkpoints: { ...facts.store.checkpointer.stats },
+        writesRefused: facts.writesRefused(),
       },
       backups: { dir: facts.backupDir, ...listBackups(facts.backupDir) },
       security: facts.security(),

@@ -41,6 +41,13 @@ export const serverInfo = defineTool({
             writePauseMs: z.number().int().describe("Milliseconds memory writes spent waiting for such checkpoints, in all."),
           })
           .describe("WAL checkpointing."),
+        writesRefused: z
+          .object({
+            storage_full: z.number().int().describe("Requests refused since start because the database's disk was full."),
+            storage_busy: z.number().int().describe("Requests refused since start because another process held the database's write lock."),
+            lastAt: z.number().int().nullable().describe("When the last was refused, in ms since the Unix epoch; null when none was."),
+          })
+          .describe("Writes the database could not take (their requests answered storage_full or storage_busy)."),
       })
       .describe("The SQLite store."),
     backups: z
