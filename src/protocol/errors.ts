@@ -150,8 +150,9 @@ export interface ErrorData {
  * The database could not take the call for now — its disk is full, or another process holds its write lock. Nothing
  * was changed, so the same call may be sent again, and a result that is the work itself should be.
  */
-export const STORAGE_REFUSALS: ReadonlySet<string> = new Set<ErrorReason>(["storage_full", "storage_busy"]);
-export type StorageRefusal = "storage_full" | "storage_busy";
+const STORAGE_REFUSAL_REASONS = ["storage_full", "storage_busy"] as const satisfies readonly ErrorReason[];
+export type StorageRefusal = (typeof STORAGE_REFUSAL_REASONS)[number];
+export const STORAGE_REFUSALS: ReadonlySet<string> = new Set(STORAGE_REFUSAL_REASONS);
 
 /** A JSON-RPC error as it travels on the wire. */
 export class RpcError extends Error {
