@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import t from "tap";
-import { SwarmWorker, type WorkerEvent } from "../src/client/index.js";
+import { SwarmClient, SwarmWorker, type WorkerEvent } from "../src/client/index.js";
 import { LineClient } from "../scripts/line-client.js";
 import { freePort, tempDir } from "./helpers/daemon.js";
 import { spawnListening } from "./helpers/spawn.js";
@@ -103,4 +103,21 @@ t.test("a worker attaches once the lock is free, and its result refused for the 
   const done = (await c.call("task_wait", { taskId, timeoutMs: 15_000 }, undefined, 20_000)).result.structuredContent;
   t.match(done, { status: "completed", attempts: 1, result: { done: true } }, "the result is stored once the lock is free, the work not run again");
   t.notOk(events.some((e) => e.type === "report_failed"), "no report given up");
+});
+
+t.test("the client sends a call refused for the lock again, and it is taken once the lock is free", async (t) => {
+  const dbPath = join(tempDir(t), "swarmd.db");
+  const d = await spawnListening(t, ["--db", dbPath]);
+  const client = new SwarmClient({ port: d.port, retryAttempts: 6, retryDelayMs: 100 });
+  t.teardown(() => client.close());
+  await client.call("server_info", {}); // connected before the lock is taken
+  const shell = new Database(dbPath);
+  t.teardown(() => shell.close());
+  shell.prepare("BEGIN IMMEDIATE").run();
+  setTimeout(() => shell.open && shell.prepare("COMMIT").run(), 400);
+  const swarm = await client.call("swarm_init", { name: "after-the-lock" });
+  t.match(swarm, { name: "after-the-lock", status: "active" }, "swarm_init, refused while the lock was held, succeeded on a later try");
+  t.equal(d.logs.filter((l) => l.msg === "a write was refused: another process holds the database's write lock").length, 1, "after at least one refusal");
+  const listed = (await client.call("swarm_list", {})) as { swarms: Array<{ name: string }> };
+  t.equal(listed.swarms.filter((s) => s.name === "after-the-lock").length, 1, "and the swarm was created once");
 });

@@ -120,6 +120,8 @@ export class SwarmClient extends TypedTools {
       await new Promise((resolve) => setTimeout(resolve, Number(error.data?.retryAfterMs) || this.options.retryDelayMs));
       return true;
     }
+    // Another process held the database's lock, so nothing was changed; such locks are brief: try again after the backoff.
+    if (error instanceof RpcError && error.data?.reason === "storage_busy") return true;
     if (!(error instanceof ClientError) || error.code !== "CONNECTION_CLOSED") return false;
     if (!error.written || SAFE_METHODS.has(method)) return true;
     if (method !== "tools/call") return false;
