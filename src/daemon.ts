@@ -6,6 +6,7 @@ import { loadTokens, unprotectedRefusal } from "./config/protection.js";
 import type { Config } from "./config/settings.js";
 import { MiB } from "./config/spec.js";
 import type { Logger } from "./log.js";
+import { storageRefusal } from "./rpc/call.js";
 import { mcpMethods } from "./rpc/methods.js";
 import { Authenticator } from "./rpc/auth.js";
 import { RpcServer } from "./rpc/server.js";
@@ -13,7 +14,7 @@ import type { Session } from "./rpc/session.js";
 import { createManagers, type Managers } from "./managers.js";
 import { OpsServer } from "./ops/http.js";
 import { DaemonMetrics } from "./ops/metrics.js";
-import { StorageRefusals } from "./ops/storage-refusals.js";
+import { REFUSED_BECAUSE, StorageRefusals } from "./ops/storage-refusals.js";
 import { CHECKPOINT_INTERVAL_MS } from "./store/checkpointer.js";
 import { listBackups } from "./store/backup.js";
 import { openStore, type Store } from "./store/db.js";
@@ -89,9 +90,13 @@ export class Daemon {
     }));
     store.checkpointer.start(CHECKPOINT_INTERVAL_MS, (problem) => log.warn(problem));
     const clock = this.options.clock ?? systemClock;
-    const managers = (this.managers = createManagers(store, config, clock, (what, err) =>
-      log.error({ err }, `${what} failed; it is tried again, and this is logged again only after it has succeeded`),
-    ));
+    const managers = (this.managers = createManagers(store, config, clock, (what, err) => {
+      const again = "it is tried again, and this is logged again only after it has succeeded";
+      // A full disk or another process's lock is the operator's to see to, not a failure of swarmd: no stack.
+      const refusal = storageRefusal(err);
+      if (refusal === undefined) log.error({ err }, `${what} failed; ${again}`);
+      else log.warn({ reason: refusal }, `${what} failed: ${REFUSED_BECAUSE[refusal]}; ${again}`);
+    }));
     const authenticator = (this.authenticator = new Authenticator(loadTokens(config.authTokens, config.authTokensFile)));
     const tools: ToolRegistry = new ToolRegistry(
       allTools({

@@ -4,9 +4,10 @@ import type { StorageRefusal } from "../protocol/errors.js";
 /** However many writes are refused, each reason is logged at most once in this long. */
 const LOG_EVERY_MS = 60_000;
 
-const SAID: Record<StorageRefusal, string> = {
-  storage_full: "a write was refused: the database's disk is full",
-  storage_busy: "a write was refused: another process holds the database's write lock",
+/** Why the database refused, in words for the log. */
+export const REFUSED_BECAUSE: Record<StorageRefusal, string> = {
+  storage_full: "the database's disk is full",
+  storage_busy: "another process holds the database's write lock",
 };
 
 /**
@@ -26,7 +27,7 @@ export class StorageRefusals {
     this.unlogged[reason]++;
     this.lastAt = now;
     if (now - this.loggedAt[reason] < LOG_EVERY_MS) return;
-    log.warn({ reason, refusedSinceLastLine: this.unlogged[reason] }, SAID[reason]);
+    log.warn({ reason, refusedSinceLastLine: this.unlogged[reason] }, `a write was refused: ${REFUSED_BECAUSE[reason]}`);
     this.loggedAt[reason] = now;
     this.unlogged[reason] = 0;
   }

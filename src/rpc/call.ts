@@ -109,7 +109,7 @@ export function asRpcError(err: unknown, call: Call): RpcError {
   if (err instanceof RangeError && /call stack/.test(err.message)) {
     return rpcError("INVALID_PARAMS", "A value is nested too deeply.", { reason: "too_deep" });
   }
-  const refusal = storageRefusal((err as { code?: unknown } | null)?.code);
+  const refusal = storageRefusal(err);
   if (refusal !== undefined) {
     call.session.storageRefused(refusal);
     return rpcError("SERVER_ERROR", REFUSALS_SAID[refusal], { reason: refusal });
@@ -122,7 +122,8 @@ export function asRpcError(err: unknown, call: Call): RpcError {
  * SQLite refusing a write for want of disk space, or for a lock another process holds: the operator's to fix (or wait
  * out), not a bug in swarmd.
  */
-function storageRefusal(code: unknown): StorageRefusal | undefined {
+export function storageRefusal(err: unknown): StorageRefusal | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
   if (code === "SQLITE_FULL") return "storage_full";
   if (typeof code === "string" && code.startsWith("SQLITE_BUSY")) return "storage_busy";
   return undefined;
