@@ -1,14 +1,8 @@
 import type { Logger } from "../log.js";
-import type { StorageRefusal } from "../protocol/errors.js";
+import { REFUSED_BECAUSE, type StorageRefusal } from "../protocol/errors.js";
 
 /** However many writes are refused, each reason is logged at most once in this long. */
 const LOG_EVERY_MS = 60_000;
-
-/** Why the database refused, in words for the log. */
-export const REFUSED_BECAUSE: Record<StorageRefusal, string> = {
-  storage_full: "the database's disk is full",
-  storage_busy: "another process holds the database's write lock",
-};
 
 /**
  * Writes the database refused for now — its disk full, or another process holding its lock — counted for /metrics and

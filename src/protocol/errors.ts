@@ -154,6 +154,23 @@ const STORAGE_REFUSAL_REASONS = ["storage_full", "storage_busy"] as const satisf
 export type StorageRefusal = (typeof STORAGE_REFUSAL_REASONS)[number];
 export const STORAGE_REFUSALS: ReadonlySet<string> = new Set(STORAGE_REFUSAL_REASONS);
 
+/** Why the database refused, in words for messages and logs. */
+export const REFUSED_BECAUSE: Record<StorageRefusal, string> = {
+  storage_full: "the database's disk is full",
+  storage_busy: "another process holds the database's write lock",
+};
+
+/**
+ * SQLite refusing a write for want of disk space, or for a lock another connection holds (SQLITE_BUSY and its extended
+ * codes): the operator's to fix or wait out, not a bug in swarmd.
+ */
+export function storageRefusal(err: unknown): StorageRefusal | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === "SQLITE_FULL") return "storage_full";
+  if (typeof code === "string" && code.startsWith("SQLITE_BUSY")) return "storage_busy";
+  return undefined;
+}
+
 /** A JSON-RPC error as it travels on the wire. */
 export class RpcError extends Error {
   override readonly name = "RpcError";

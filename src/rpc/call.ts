@@ -1,5 +1,5 @@
 import type { Logger } from "../log.js";
-import { RpcError, rpcError, type StorageRefusal } from "../protocol/errors.js";
+import { REFUSED_BECAUSE, RpcError, rpcError, storageRefusal, type StorageRefusal } from "../protocol/errors.js";
 import type { ToolContext, ToolSession } from "../tools/context.js";
 import type { Principal } from "./auth.js";
 import type { SessionGuard } from "./guard.js";
@@ -112,26 +112,18 @@ export function asRpcError(err: unknown, call: Call): RpcError {
   const refusal = storageRefusal(err);
   if (refusal !== undefined) {
     call.session.storageRefused(refusal);
-    return rpcError("SERVER_ERROR", REFUSALS_SAID[refusal], { reason: refusal });
+    const why = REFUSED_BECAUSE[refusal];
+    return rpcError("SERVER_ERROR", `${why[0]?.toUpperCase()}${why.slice(1)}, so nothing was changed; reads still work. ${REFUSAL_ADVICE[refusal]}`, {
+      reason: refusal,
+    });
   }
   call.log.error({ err }, "request failed unexpectedly");
   return rpcError("INTERNAL_ERROR", "Internal error; see the server log.", { reason: "internal" });
 }
 
-/**
- * SQLite refusing a write for want of disk space, or for a lock another process holds: the operator's to fix (or wait
- * out), not a bug in swarmd.
- */
-export function storageRefusal(err: unknown): StorageRefusal | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (code === "SQLITE_FULL") return "storage_full";
-  if (typeof code === "string" && code.startsWith("SQLITE_BUSY")) return "storage_busy";
-  return undefined;
-}
-
-const REFUSALS_SAID: Record<StorageRefusal, string> = {
-  storage_full: "The database's disk is full, so nothing was changed; reads still work. Free space on the daemon's host.",
-  storage_busy: "Another process holds the database's write lock, so nothing was changed; reads still work. Try again shortly.",
+const REFUSAL_ADVICE: Record<StorageRefusal, string> = {
+  storage_full: "Free space on the daemon's host.",
+  storage_busy: "Try again shortly.",
 };
 
 /** A JSON object (not an array, not null). */

@@ -1,4 +1,5 @@
 import type { Database, Statement } from "better-sqlite3";
+import { storageRefusal } from "../protocol/errors.js";
 
 interface Pending {
   readonly fn: () => unknown;
@@ -12,12 +13,6 @@ interface Pending {
 const LOCK_PATIENCE_MS = 5_000;
 /** How often they try for it meanwhile; the event loop serves everyone else in between. */
 const LOCK_RETRY_MS = 50;
-
-/** SQLite's answer when another connection holds the lock a statement needs (SQLITE_BUSY and its extended codes). */
-function isLockedOut(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" && code.startsWith("SQLITE_BUSY");
-}
 
 /**
  * Group commit. Writes queued in the same event-loop turn run in one transaction, in order (a lone single-statement
@@ -182,7 +177,7 @@ export class WriteQueue {
 
   /** Puts a batch that found the write lock taken back in front, to try again shortly; false once patience ran out. */
   private waitForLock(batch: Pending[], err: unknown): boolean {
-    if (!isLockedOut(err)) return false;
+    if (storageRefusal(err) !== "storage_busy") return false;
     const now = Date.now();
     this.lockedOutSince ??= now;
     if (now - this.lockedOutSince >= LOCK_PATIENCE_MS) {
