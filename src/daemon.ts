@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { systemClock, type Clock } from "./clock.js";
-import { loadTokens, unprotectedRefusal } from "./config/protection.js";
+import { loadTokens } from "./config/protection.js";
 import type { Config } from "./config/settings.js";
 import { MiB } from "./config/spec.js";
 import type { Logger } from "./log.js";
@@ -11,6 +11,7 @@ import { Authenticator } from "./rpc/auth.js";
 import { RpcServer } from "./rpc/server.js";
 import type { Session } from "./rpc/session.js";
 import { createManagers, type Managers } from "./managers.js";
+import { loadTls, reloadTls, reloadTokens } from "./reload.js";
 import { OpsServer } from "./ops/http.js";
 import { DaemonMetrics } from "./ops/metrics.js";
 import { StorageRefusals } from "./ops/storage-refusals.js";
@@ -23,7 +24,7 @@ import { SwarmGate } from "./tools/gate.js";
 import { ToolRegistry } from "./tools/registry.js";
 import { stdioConnection } from "./transport/stdio.js";
 import { TcpTransport } from "./transport/tcp.js";
-import { loadTlsFiles, type LoadedTls } from "./transport/tls-files.js";
+import type { LoadedTls } from "./transport/tls-files.js";
 import { VERSION } from "./version.js";
 
 export interface DaemonOptions {
@@ -194,43 +195,9 @@ export class Daemon {
    * without a restart. Whatever cannot be read or used changes nothing and is logged; the rest still applies.
    */
   reload(): void {
-    if (this.options.config.authTokensFile !== undefined) this.reloadTokens();
-    if (this.tcp !== undefined && this.options.config.tlsCert !== undefined) this.reloadTls(this.tcp);
-  }
-
-  /**
-   * A file that cannot be read or parsed, or one that would leave a daemon listening beyond loopback with no token in
-   * protected mode, changes nothing. Connections authenticated with a token that is gone must authenticate again.
-   */
-  private reloadTokens(): void {
     const { config, log } = this.options;
-    if (this.authenticator === undefined) return;
-    try {
-      const tokens = loadTokens(config.authTokens, config.authTokensFile);
-      if (unprotectedRefusal(config, tokens.length) !== undefined) {
-        throw new Error(`no token would be left, and protected mode refuses that on ${config.bind} (see SWARMD_PROTECTED)`);
-      }
-      const wasOn = this.authenticator.enabled;
-      const change = this.authenticator.replace(tokens);
-      if (wasOn && !this.authenticator.enabled) log.warn(change, "access tokens reloaded (SIGHUP): none left, so authentication is off");
-      else log.info(change, "access tokens reloaded (SIGHUP)");
-    } catch (err) {
-      log.error(`access tokens not reloaded, the previous ones stay: ${(err as Error).message}`);
-    }
-  }
-
-  /** New handshakes use the files as they are now; open connections keep theirs. */
-  private reloadTls(tcp: TcpTransport): void {
-    const { config, log } = this.options;
-    try {
-      const loaded = loadTls(config);
-      if (loaded === undefined) return;
-      tcp.replaceTls(loaded.files);
-      this.tlsExpiresAt = loaded.expiresAt;
-      log.info({ validTo: new Date(loaded.expiresAt).toISOString() }, "TLS certificate reloaded (SIGHUP)");
-    } catch (err) {
-      log.error(`TLS certificate not reloaded, the previous one stays: ${(err as Error).message}`);
-    }
+    if (config.authTokensFile !== undefined && this.authenticator !== undefined) reloadTokens(config, log, this.authenticator);
+    if (this.tcp !== undefined && config.tlsCert !== undefined) this.tlsExpiresAt = reloadTls(config, log, this.tcp) ?? this.tlsExpiresAt;
   }
 
   /** Idempotent: every caller gets the same shutdown. */
@@ -252,12 +219,6 @@ export class Daemon {
     await step(log, "close the HTTP port", () => this.ops?.close());
     log.info("swarmd stopped");
   }
-}
-
-/** The TLS files the configuration names, read and checked; undefined when TLS is off. */
-function loadTls(config: Config): LoadedTls | undefined {
-  if (config.tlsCert === undefined || config.tlsKey === undefined) return undefined;
-  return loadTlsFiles({ cert: config.tlsCert, key: config.tlsKey, ca: config.tlsCa });
 }
 
 /** How TCP is served: in the clear, over TLS, or over TLS requiring client certificates. */
