@@ -17,8 +17,10 @@ import { DaemonMetrics } from "./ops/metrics.js";
 import { StorageRefusals } from "./ops/storage-refusals.js";
 import { REFUSED_BECAUSE, storageRefusal } from "./protocol/errors.js";
 import { CHECKPOINT_INTERVAL_MS } from "./store/checkpointer.js";
+import { DB_FILE_CHECK_MS } from "./store/db-file.js";
 import { listBackups } from "./store/backup.js";
 import { openStore, type Store } from "./store/db.js";
+import { describeSaved } from "./store/orphan.js";
 import { allTools } from "./tools/index.js";
 import { SwarmGate } from "./tools/gate.js";
 import { ToolRegistry } from "./tools/registry.js";
@@ -44,8 +46,11 @@ export class Daemon {
   /** The HTTP side port's address (absent when disabled). */
   httpAddress: AddressInfo | undefined;
   private ops: OpsServer | undefined;
-  /** Resolves when the stdio client is gone (stdio mode only). */
-  stdioClosed: Promise<void> | undefined;
+  /** Resolves, saying why, when the daemon must stop of its own accord: its stdio client or its database file is gone. */
+  readonly stopRequested: Promise<string>;
+  private requestStop!: (why: string) => void;
+  /** What the process should exit with once closed: 1 when the database file was lost under it. */
+  exitCode: 0 | 1 = 0;
   private store: Store | undefined;
   private rpc: RpcServer | undefined;
   private tcp: TcpTransport | undefined;
@@ -55,7 +60,9 @@ export class Daemon {
   private tlsExpiresAt: number | undefined;
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly options: DaemonOptions) {}
+  constructor(private readonly options: DaemonOptions) {
+    this.stopRequested = new Promise((resolve) => (this.requestStop = resolve));
+  }
 
   get dbPath(): string {
     return this.options.config.db;
@@ -90,6 +97,10 @@ export class Daemon {
       if (attempt === 1) log.warn({ db: config.db, waitMs: config.dbLockWaitMs }, `${why}; waiting for it`);
     }));
     store.checkpointer.start(CHECKPOINT_INTERVAL_MS, (problem) => log.warn(problem));
+    store.file.watch(DB_FILE_CHECK_MS, (loss) => {
+      log.error({ db: store.path }, `the database file was ${loss} while swarmd had it open: swarmd stops, saving what it holds`);
+      this.requestStop(`database file ${loss}`);
+    });
     const clock = this.options.clock ?? systemClock;
     const managers = (this.managers = createManagers(store, config, clock, (what, err) => {
       const again = "it is tried again, and this is logged again only after it has succeeded";
@@ -154,7 +165,7 @@ export class Daemon {
     if (config.stdio) {
       const { input, output } = this.options.stdio ?? { input: process.stdin, output: process.stdout };
       const session = rpc.attach(stdioConnection(input, output, limits)) as Session;
-      this.stdioClosed = session.closed$;
+      void session.closed$.then(() => this.requestStop("stdin closed"));
       log.info({ db: store.path, version: VERSION }, "swarmd serving MCP on stdio");
       tools.warm();
       return;
@@ -215,7 +226,12 @@ export class Daemon {
       this.managers?.agents.workers.stop();
     });
     await step(log, "stop memory sweep", () => this.managers?.memory.sweeper.stop());
-    await step(log, "close database", () => this.store?.close());
+    await step(log, "close database", async () => {
+      const saved = await this.store?.close();
+      if (saved === undefined) return;
+      this.exitCode = 1;
+      log.error({ db: config.db, savedTo: saved.savedTo ?? null }, describeSaved(config.db, saved));
+    });
     await step(log, "close the HTTP port", () => this.ops?.close());
     log.info("swarmd stopped");
   }

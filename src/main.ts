@@ -69,13 +69,13 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ why }, "shutting down");
     daemon.close().then(
-      () => process.exit(0),
+      () => process.exit(daemon.exitCode),
       () => process.exit(1),
     );
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
-  void daemon.stdioClosed?.then(() => stop("stdin closed"));
+  void daemon.stopRequested.then(stop);
 }
 
 /** `swarmd restore`: one line on success (stdout) or failure (stderr, exit 1). */

@@ -83,7 +83,9 @@ async function open(dir: string, database: FloorRow["database"], keys: number, n
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     },
-    close: () => store.close(),
+    close: async () => {
+      await store.close();
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import Database from "better-sqlite3";
+import { identify, sameFile, type FileIdentity } from "./db-file.js";
 import { selfContained, syncFile } from "./files.js";
 
 // Runs in a worker thread: copies the database to `dest` with SQLite's online backup on a connection of its own, so
@@ -8,6 +9,8 @@ import { selfContained, syncFile } from "./files.js";
 /** What the daemon asks of the worker: copy `source` to `dest`. */
 export interface BackupJob {
   readonly source: string;
+  /** The file the daemon opened: one put in its place is not what the daemon holds, and is not copied. */
+  readonly expect: FileIdentity;
   readonly dest: string;
 }
 
@@ -20,7 +23,7 @@ export type BackupMessage =
 /** Pages copied between looks at the message port (4 MiB at the default page size). */
 const STEP_PAGES = 1024;
 
-const { source, dest } = workerData as BackupJob;
+const { source, expect, dest } = workerData as BackupJob;
 function parent(): MessagePort {
   if (parentPort === null) throw new Error("backup-worker must run in a worker thread");
   return parentPort;
@@ -33,8 +36,14 @@ port.on("message", (m: unknown) => {
 });
 
 async function copy(): Promise<number> {
+  // Before the file is opened (a deleted one would fail as "unable to open"), and after (the path may change between).
+  const stillOurs = (): void => {
+    if (!sameFile(identify(source), expect)) throw new Error(`${source} is no longer the file swarmd opened: it was deleted or replaced`);
+  };
+  stillOurs();
   const db = new Database(source, { readonly: true, fileMustExist: true });
   try {
+    stillOurs();
     // One read transaction for the whole copy: a snapshot that the daemon's writes, made on its own connection, do
     // not disturb. Read in steps without it, SQLite would start the copy over after every write.
     db.exec("BEGIN");

@@ -38,7 +38,7 @@ export async function backupDatabase(store: Store, dest: string, options: Backup
   await rm(partial, { force: true });
   const released = store.checkpointer.readerHolds();
   try {
-    const pages = await copyInWorker({ source: store.path, dest: partial }, options);
+    const pages = await copyInWorker({ source: store.path, expect: store.file.opened, dest: partial }, options);
     await rename(partial, dest);
     await syncDirectory(dirname(dest));
     const { size } = await stat(dest);

@@ -1,24 +1,31 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import Database from "better-sqlite3";
+import { identify, sameFile, type FileIdentity } from "./db-file.js";
 
 /**
  * Runs in a worker thread with its own connection: PASSIVE checkpoints copy the WAL into the database file (and
  * fsync it) without blocking the daemon's writer, which runs on the event loop.
  */
-interface Options {
+export interface CheckpointJob {
   readonly path: string;
+  /** The file the daemon opened: another at the path (one put in its place) is not checkpointed into. */
+  readonly expect: FileIdentity;
   readonly intervalMs: number;
 }
 
-const { path, intervalMs } = workerData as Options;
+const { path, expect, intervalMs } = workerData as CheckpointJob;
 function parent(): MessagePort {
   if (parentPort === null) throw new Error("checkpoint-worker must run in a worker thread");
   return parentPort;
 }
 const port = parent();
 
-const db = new Database(path);
+const db = new Database(path, { fileMustExist: true });
+if (!sameFile(identify(path), expect)) {
+  db.close();
+  throw new Error(`${path} is no longer the file the daemon opened`);
+}
 db.pragma("busy_timeout = 1000");
 let checkpoints = 0;
 let framesCopied = 0;

@@ -2,6 +2,8 @@ import { statSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import type { Database } from "better-sqlite3";
+import type { DatabaseFile } from "./db-file.js";
+import type { CheckpointJob } from "./checkpoint-worker.js";
 import { workerUrl } from "./worker-url.js";
 import type { WriteQueue } from "./write-queue.js";
 
@@ -61,7 +63,7 @@ export class Checkpointer {
 
   constructor(
     private readonly db: Database,
-    private readonly path: string,
+    private readonly file: DatabaseFile,
     private readonly writes: WriteQueue,
     private readonly walLimitBytes: number,
   ) {
@@ -85,7 +87,11 @@ export class Checkpointer {
   }
 
   private async startWorker(intervalMs: number): Promise<string | undefined> {
-    const worker = new Worker(workerUrl("checkpoint-worker"), { workerData: { path: this.path, intervalMs } });
+    // The worker opens the database by its path, and must not open a file put in place of ours: it would copy our log
+    // into it. It checks the file it opened is ours; this spares starting it when it is already not.
+    if (this.file.loss() !== undefined) return "checkpoints stay on the event loop: the database file was deleted or replaced";
+    const job: CheckpointJob = { path: this.file.path, expect: this.file.opened, intervalMs };
+    const worker = new Worker(workerUrl("checkpoint-worker"), { workerData: job });
     try {
       await new Promise<void>((resolve, reject) => {
         worker.once("error", reject);
@@ -124,7 +130,7 @@ export class Checkpointer {
   /** The WAL file's size now. */
   walBytes(): number {
     try {
-      return statSync(`${this.path}-wal`).size;
+      return statSync(`${this.file.path}-wal`).size;
     } catch {
       return 0;
     }

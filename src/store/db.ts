@@ -3,7 +3,9 @@ import { dirname, isAbsolute } from "node:path";
 import Database from "better-sqlite3";
 import { Checkpointer } from "./checkpointer.js";
 import { ClaimedError, DatabaseClaim } from "./claim.js";
+import { DatabaseFile } from "./db-file.js";
 import { migrate } from "./migrations.js";
+import { saveOrphaned, type OrphanSaved } from "./orphan.js";
 import { WriteQueue } from "./write-queue.js";
 
 export type Db = Database.Database;
@@ -30,8 +32,13 @@ export interface Store {
   readonly writes: WriteQueue;
   /** WAL checkpoints off the event loop; started by the daemon. */
   readonly checkpointer: Checkpointer;
-  /** Commits queued writes, stops the checkpointer, then closes. Idempotent. */
-  close(): Promise<void>;
+  /** The file SQLite opened, to notice it deleted or replaced under the daemon (watched by the daemon). */
+  readonly file: DatabaseFile;
+  /**
+   * Commits queued writes, stops the checkpointer, then closes — saving what the database holds first if its file was
+   * deleted or replaced meanwhile, and saying where. Idempotent.
+   */
+  close(): Promise<OrphanSaved | undefined>;
 }
 
 /** Why the database could not be opened, in words an operator can act on. There is no in-memory fallback. */
@@ -92,23 +99,30 @@ function openOnce(path: string, options: OpenOptions): Store {
     // SQLite waits for a lock by sleeping, which would stop every client for as long: a brief blip is waited out, a
     // lock another process keeps is waited for by the write queue without blocking (and refused elsewhere).
     db.pragma(`busy_timeout = ${LOCK_BLIP_MS}`);
+    const file = DatabaseFile.opened(path);
     const writes = new WriteQueue(db);
-    const checkpointer = new Checkpointer(db, path, writes, walLimitBytes);
-    let closing: Promise<void> | undefined;
+    const checkpointer = new Checkpointer(db, file, writes, walLimitBytes);
+    let closing: Promise<OrphanSaved | undefined> | undefined;
     return {
       db,
       path,
       schemaVersion,
       writes,
       checkpointer,
+      file,
       close() {
         return (closing ??= (async () => {
           // Nobody else is served any more: the last writes may wait for a lock the way SQLite does.
           db.pragma(`busy_timeout = ${LAST_WRITES_LOCK_WAIT_MS}`);
           writes.flush(true);
           await checkpointer.stop();
-          db.close();
+          file.stop();
+          const loss = file.loss();
+          let saved: OrphanSaved | undefined;
+          if (loss === undefined) db.close();
+          else saved = await saveOrphaned(db, file, loss, () => db.close());
           claim.release();
+          return saved;
         })());
       },
     };
