@@ -32,7 +32,8 @@ const COLUMNS = `id, task_id AS taskId, agent_id AS agentId, attempt, status, re
   finished_at AS finishedAt`;
 
 export class AssignmentRepo {
-  private readonly sql: Statements;
+  /** Its statements, prepared as they are first used. */
+  readonly sql: Statements;
 
   constructor(
     db: Database,

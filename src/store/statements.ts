@@ -14,4 +14,9 @@ export class Statements {
     }
     return stmt;
   }
+
+  /** Every SQL text prepared so far (tests check the plans SQLite chose for them). */
+  prepared(): string[] {
+    return [...this.cache.keys()];
+  }
 }

@@ -51,7 +51,8 @@ type Raw = Omit<TaskRow, "requiredCapabilities"> & { requiredCapabilities: strin
 const toRow = (r: Raw): TaskRow => ({ ...r, requiredCapabilities: JSON.parse(r.requiredCapabilities) as string[] });
 
 export class TaskRepo {
-  private readonly sql: Statements;
+  /** Its statements, prepared as they are first used. */
+  readonly sql: Statements;
 
   constructor(db: Database) {
     this.sql = new Statements(db);
@@ -133,22 +134,23 @@ export class TaskRepo {
     return (this.sql.get(sql).all({ ...filter, limit }) as Raw[]).map(toRow);
   }
 
-  /** Top-level tasks of a swarm by status, and the completion history its metrics come from. */
+  /**
+   * Top-level tasks of a swarm by status, and the completion history its metrics come from: read from the counts
+   * triggers keep (migration 3), so the cost does not grow with the history.
+   */
   swarmSummary(swarmId: string): { counts: Record<TaskStatus, number>; total: number; avgCompletionMs: number | null } {
     const counts: Record<TaskStatus, number> = { pending: 0, assigned: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
     const rows = this.sql
-      .get("SELECT status, count(*) AS n FROM tasks WHERE swarm_id = ? AND parent_id IS NULL GROUP BY status")
-      .all(swarmId) as Array<{ status: TaskStatus; n: number }>;
+      .get("SELECT status, n, timed, duration_ms_total AS durationMs FROM task_counts WHERE swarm_id = ? AND top_level = 1")
+      .all(swarmId) as Array<{ status: TaskStatus; n: number; timed: number; durationMs: number }>;
     let total = 0;
+    let avgCompletionMs: number | null = null;
     for (const r of rows) {
       counts[r.status] = r.n;
       total += r.n;
+      if (r.status === "completed" && r.timed > 0) avgCompletionMs = r.durationMs / r.timed;
     }
-    const avg = this.sql
-      .get("SELECT avg(finished_at - created_at) FROM tasks WHERE swarm_id = ? AND parent_id IS NULL AND status = 'completed'")
-      .pluck()
-      .get(swarmId) as number | null;
-    return { counts, total, avgCompletionMs: avg };
+    return { counts, total, avgCompletionMs };
   }
 
   /** Open tasks of a swarm (to cancel them all). */
@@ -167,8 +169,8 @@ export class TaskRepo {
   }
   /** Rows by status, for metrics. */
   countByStatus(): Record<string, number> {
-    const rows = this.sql.get("SELECT status, count(*) AS n FROM tasks GROUP BY status").all() as Array<{ status: string; n: number }>;
-    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    const rows = this.sql.get("SELECT status, sum(n) AS n FROM task_counts GROUP BY status").all() as Array<{ status: string; n: number }>;
+    return Object.fromEntries(rows.filter((r) => r.n > 0).map((r) => [r.status, r.n]));
   }
 }
 
