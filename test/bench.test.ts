@@ -36,6 +36,22 @@ t.test("the benchmark drives swarmd and the ceiling server, measures footprint, 
   t.ok(results.targets.some((x: { name: string }) => x.name === "ping 16×32"), "targets are judged from the same run");
 });
 
+t.test("the history check runs a worker's tasks beside reads over a young and an old history, and judges them flat or not", async (t) => {
+  const out = join(tempDir(t), "results.json");
+  const args = ["--only", "history", "--tasks", "3000", "--duration", "0.3", "--warmup", "0.1", "--rounds", "1", "--out", out];
+  const run = spawnSync(process.execPath, [RUN, ...args], { encoding: "utf8", timeout: 240_000 });
+  t.equal(run.status, 0, run.stderr);
+  const rows: Array<{ finishedTasks: number; swarmStatus: { requests: number }; failedTasks: { requests: number }; roundTrip: { tasks: number; p50Ms: number } }> =
+    JSON.parse(readFileSync(out, "utf8")).history;
+  t.same(rows.map((r) => r.finishedTasks), [300, 3000], "a tenth of the history, and all of it");
+  for (const r of rows) {
+    t.ok(r.swarmStatus.requests > 0 && r.failedTasks.requests > 0, `${r.finishedTasks}: swarm_status and task_list served`);
+    t.ok(r.roundTrip.tasks === 20 && r.roundTrip.p50Ms > 0, `${r.finishedTasks}: 20 tasks run by the worker, timed`);
+  }
+  t.match(run.stdout, /3,000 finished tasks: swarm_status [\d,]+\/s/);
+  t.match(run.stdout, /(met |MISS) task round trip at 3,000 vs 300 finished tasks/, "judged as a target");
+});
+
 t.test("a missed target says what the ceiling, or the ceiling's ping plus SQLite's upsert, would allow", async (t) => {
   const cell = (server: string, op: string, rps: number, serverCpu = 1) => ({ server, op, connections: 16, depth: 32, rps, serverCpu, generatorCpu: 0.5, requests: 1, seconds: 1, p50Us: 1, p99Us: 1, maxUs: 1 });
   const floor = [1, 16, 64, 512].map((perTransaction) => ({ database: "file", perTransaction, usPerRow: perTransaction === 16 ? 5 : 9 }));

@@ -1,6 +1,7 @@
 import type { FloorRow } from "./floor.js";
 import type { Footprint } from "./footprint.js";
 import type { LoadResult } from "./processes.js";
+import type { HistoryRow } from "./history.js";
 import type { BackupMeasure, ScaleRow, SweepResult } from "./scale.js";
 
 export interface Cell extends LoadResult {
@@ -103,6 +104,17 @@ export function checkTargets(results: Record<string, unknown>): Target[] {
       targets.push({ name: `memory_${op} at ${fmt(large.entries)} vs ${fmt(small.entries)} entries`, goal: "flat (≥ 0.8×)", measured: `${fmt(r, 2)}×`, met: r >= 0.8 });
     }
   }
+  const history = results.history as HistoryRow[] | undefined;
+  if (history && history.length === 2) {
+    const [young, old] = history as [HistoryRow, HistoryRow];
+    const sizes = `${fmt(old.finishedTasks)} vs ${fmt(young.finishedTasks)} finished tasks`;
+    for (const [name, key] of [["swarm_status", "swarmStatus"], ["task_list (failed)", "failedTasks"]] as const) {
+      const r = old[key].rps / young[key].rps;
+      targets.push({ name: `${name} at ${sizes}`, goal: "flat (≥ 0.8×)", measured: `${fmt(r, 2)}×`, met: r >= 0.8 });
+    }
+    const r = young.roundTrip.p50Ms / old.roundTrip.p50Ms;
+    targets.push({ name: `task round trip at ${sizes}`, goal: "flat (≥ 0.8×)", measured: `${fmt(r, 2)}×`, met: r >= 0.8 });
+  }
   return targets;
 }
 
@@ -148,6 +160,13 @@ export function printReport(results: Record<string, any>): void {
   }
   for (const row of (results.scale ?? []) as ScaleRow[]) {
     out.push(`${fmt(row.entries).padStart(9)} entries: memory_store ${fmt(row.store.rps)}/s p99 ${fmt(row.store.p99Us)} µs · memory_retrieve ${fmt(row.retrieve.rps)}/s p99 ${fmt(row.retrieve.p99Us)} µs (16×1, row cache off)`);
+  }
+  for (const row of (results.history ?? []) as HistoryRow[]) {
+    out.push(
+      `${fmt(row.finishedTasks).padStart(9)} finished tasks: swarm_status ${fmt(row.swarmStatus.rps)}/s p99 ${fmt(row.swarmStatus.p99Us)} µs · ` +
+        `task_list (failed) ${fmt(row.failedTasks.rps)}/s p99 ${fmt(row.failedTasks.p99Us)} µs (16×1) · ` +
+        `task submitted → run by a worker → awaited p50 ${fmt(row.roundTrip.p50Ms, 1)} ms p99 ${fmt(row.roundTrip.p99Ms, 1)} ms`,
+    );
   }
   const s = results.sweep as SweepResult | undefined;
   if (s) {

@@ -2,7 +2,7 @@
 export interface LoadOptions {
   readonly port: number;
   readonly protocol: "ndjson" | "resp";
-  readonly op: "ping" | "memory_store" | "memory_retrieve" | "agent_list" | "tools_list" | "PING" | "SET" | "GET";
+  readonly op: "ping" | "memory_store" | "memory_retrieve" | "agent_list" | "swarm_status" | "task_list" | "tools_list" | "PING" | "SET" | "GET";
   readonly connections: number;
   readonly depth: number;
   readonly durationMs: number;
@@ -32,6 +32,10 @@ export function requestLine(o: Pick<LoadOptions, "op" | "swarmId" | "keys">, n: 
       return call("memory_retrieve", { key });
     case "agent_list":
       return call("agent_list", { swarmId: o.swarmId });
+    case "swarm_status":
+      return call("swarm_status", { swarmId: o.swarmId });
+    case "task_list":
+      return call("task_list", { swarmId: o.swarmId, status: "failed", limit: 20 });
     case "tools_list":
       return `{"jsonrpc":"2.0","id":${n},"method":"tools/list"}\n`;
     case "PING":

@@ -9,6 +9,7 @@ import { measureFootprint } from "./footprint.js";
 import { keyFor, type LoadOptions } from "./requests.js";
 import { drive, expectStored, medianRun, prefillMemory, startCeiling, startRedis, startSwarmd, tempDbPath, type LoadResult, type Server } from "./processes.js";
 import { prefillRedis } from "./redis.js";
+import { measureHistory } from "./history.js";
 import { measureBackup, measureScale, measureSweep } from "./scale.js";
 import { checkTargets, printReport, type Cell } from "./report.js";
 
@@ -22,14 +23,15 @@ Options:
   --warmup <s>     unmeasured seconds before each cell and round (default 0.5)
   --rounds <n>     rounds of every cell, taken in turns; each figure is the median round (default 3)
   --entries <n>    stored entries for the large side of the scale check (default 1000000)
+  --tasks <n>      finished tasks for the large side of the history check (default 1000000)
   --connections <n> idle connections for the RSS check (default 10000)
-  --only <list>    comma-separated parts to run: throughput, floor, footprint, scale, sweep, backup (default all)
+  --only <list>    comma-separated parts to run: throughput, floor, footprint, scale, history, sweep, backup (default all)
   --ops <list>     throughput operations to run, e.g. ping,agent_list (default all; references always run)
   --out <file>     where to write the results (default bench/results.json)
   --help           this text
 `;
 
-const PARTS = ["throughput", "floor", "footprint", "scale", "sweep", "backup"];
+const PARTS = ["throughput", "floor", "footprint", "scale", "history", "sweep", "backup"];
 const SWARMD_OPS = ["ping", "memory_store", "memory_retrieve", "agent_list", "tools_list"];
 
 const SHAPES = [
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
     warmup: { default: "0.5", number: true, zero: true },
     rounds: { default: "3", number: true },
     entries: { default: "1000000", number: true },
+    tasks: { default: "1000000", number: true },
     connections: { default: "10000", number: true },
     only: { default: PARTS.join(","), listOf: PARTS },
     ops: { default: "", listOf: SWARMD_OPS },
@@ -66,6 +69,8 @@ async function main(): Promise<void> {
     if (parts.has("floor")) results.floor = await step("floor", () => measureStoreFloor(dir, 10_000, durationMs, rounds));
     if (parts.has("footprint")) results.footprint = await step("footprint", () => measureFootprint(dir, 5, Number(values.connections)));
     if (parts.has("scale")) results.scale = await step("scale", () => measureScale(dir, [10_000, Number(values.entries)], durationMs, warmupMs, rounds));
+    const tasks = Number(values.tasks);
+    if (parts.has("history")) results.history = await step("history", () => measureHistory(dir, [Math.min(10_000, Math.ceil(tasks / 10)), tasks], durationMs, warmupMs, rounds));
     if (parts.has("sweep")) results.sweep = await step("sweep", () => measureSweep(dir, Number(values.entries), 200_000));
     if (parts.has("backup")) results.backup = await step("backup", () => measureBackup(dir, Number(values.entries)));
   } finally {
