@@ -4,18 +4,21 @@ import { stat } from "node:fs/promises";
 /** How often the daemon looks at its database file's path. A stat: microseconds. */
 export const DB_FILE_CHECK_MS = 1000;
 
-/** Which file a path named when it was looked at: the device, the inode, and when it was created (inodes are reused). */
+/**
+ * Which file a path named when it was looked at. An inode cannot be given to another file while SQLite holds it open,
+ * so the device and inode name the open database's file for as long as it is open. (Not the creation time: where
+ * statx is unavailable, Node reports the change time in its place, which every write moves.)
+ */
 export interface FileIdentity {
   readonly dev: number;
   readonly ino: number;
-  readonly birthtimeMs: number;
 }
 
 /** What became of the database file the daemon opened: its path names no file now, or another file. */
 export type FileLoss = "deleted" | "replaced";
 
 function identityOf(s: Stats): FileIdentity {
-  return { dev: s.dev, ino: s.ino, birthtimeMs: s.birthtimeMs };
+  return { dev: s.dev, ino: s.ino };
 }
 
 /** The file at `path` now; undefined when there is none. */
@@ -25,7 +28,7 @@ export function identify(path: string): FileIdentity | undefined {
 }
 
 export function sameFile(a: FileIdentity | undefined, b: FileIdentity | undefined): boolean {
-  return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino && a.birthtimeMs === b.birthtimeMs;
+  return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
 }
 
 /** How a path that named `opened` stands now. */

@@ -21,7 +21,8 @@ export interface OrphanSaved {
  * carries on where the daemon stopped; a file put in its place stays as it is, and the copy is left beside it.
  */
 export async function saveOrphaned(db: Database, file: DatabaseFile, loss: FileLoss, close: () => void, at = new Date()): Promise<OrphanSaved> {
-  let copy: string;
+  let copy: string | undefined;
+  let failure: string | undefined;
   try {
     mkdirSync(dirname(file.path), { recursive: true }); // `rm -rf` takes the directory too
     copy = unusedPath((n) => `${file.path}.orphaned-${fileStamp(at)}${n === 1 ? "" : `-${n}`}`);
@@ -29,16 +30,22 @@ export async function saveOrphaned(db: Database, file: DatabaseFile, loss: FileL
     selfContained(copy);
     syncFile(copy);
   } catch (err) {
-    close();
-    return { loss, savedTo: undefined, failure: (err as Error).message };
+    failure = (err as Error).message;
   }
+  // Ours while SQLite still holds them open (an inode it holds cannot belong to another file); removed once closed,
+  // saved or not: without the file they belong to, they could only be replayed onto another.
+  const ours = [...file.sidecars].filter(([side, opened]) => sameFile(identify(side), opened)).map(([side]) => side);
   close();
-  for (const [side, opened] of file.sidecars) {
+  for (const side of ours) {
     try {
-      if (sameFile(identify(side), opened)) rmSync(side, { force: true });
+      rmSync(side, { force: true });
     } catch {
       // left where it is, so the copy stays beside the path (below)
     }
+  }
+  if (failure !== undefined || copy === undefined) {
+    if (copy !== undefined) rmSync(copy, { force: true }); // half a copy is not a database
+    return { loss, savedTo: undefined, failure };
   }
   // Our copy takes the path only where nothing is, and no log but ours waits beside it (another's would meet the copy).
   const free = file.loss() === "deleted" && !existsSync(`${file.path}-wal`) && !existsSync(`${file.path}-shm`);
