@@ -111,10 +111,11 @@ async function roundTrips(swarmd: Server, swarmId: string, count: number): Promi
   try {
     for (let i = 0; i < count; i++) {
       const started = performance.now();
-      const submitted = await client.call("task_orchestrate", { task: `round trip ${i}`, swarmId });
+      // Generous timeouts: this is where a daemon that reads its whole history on the way is slow.
+      const submitted = await client.call("task_orchestrate", { task: `round trip ${i}`, swarmId }, undefined, 60_000);
       const taskId = submitted.result?.structuredContent?.taskId as string | undefined;
       if (taskId === undefined) throw new Error(`task_orchestrate failed: ${JSON.stringify(submitted.error)}`);
-      const done = await client.call("task_wait", { taskId, timeoutMs: 30_000 }, undefined, 35_000);
+      const done = await client.call("task_wait", { taskId, timeoutMs: 60_000 }, undefined, 65_000);
       if (done.result?.structuredContent?.status !== "completed") throw new Error(`task ${taskId} did not complete: ${JSON.stringify(done.error ?? done.result)}`);
       times.push(performance.now() - started);
     }
