@@ -64,5 +64,6 @@ export function describeSaved(path: string, saved: OrphanSaved): string {
   const what = `the database file ${path} was ${saved.loss} while swarmd had it open`;
   if (saved.savedTo === undefined) return `${what}, and what swarmd held could not be saved (${saved.failure}): it is lost`;
   if (saved.savedTo === path) return `${what}; what swarmd held is written back to it, and the next start carries on from there`;
-  return `${what}; what swarmd held is saved at ${saved.savedTo}, and the file now at the path is left as it is ("swarmd restore ${saved.savedTo}" puts it back)`;
+  const left = saved.loss === "replaced" ? ", and the file now at the path is left as it is" : "";
+  return `${what}; what swarmd held is saved at ${saved.savedTo}${left} ("swarmd restore ${saved.savedTo}" puts it back)`;
 }
