@@ -4,7 +4,7 @@ import { LineClient } from "../line-client.js";
 import { drive, medianRun, startSwarmd, tempDbPath, type LoadResult, type Server } from "./processes.js";
 
 export interface HistoryRow {
-  /** Finished tasks (and as many assignments) in the swarm's history. */
+  /** Finished tasks (and as many assignments, and a tenth as many terminated agents) in the swarm's history. */
   readonly finishedTasks: number;
   readonly swarmStatus: LoadResult;
   /** task_list of the swarm's failed tasks (one in fifty), a page of 20. */
@@ -17,10 +17,10 @@ const SHAPE = { connections: 16, depth: 1 } as const;
 const ROUND_TRIPS = 20;
 
 /**
- * History only grows — every finished task and assignment stays — so what a daemon answers all day (swarm_status, a
- * visualiser's poll), lists and the path a task takes must cost the same over a young database and an old one. A
- * swarm with one agent and an attached worker over `sizes` finished tasks each; the daemons run side by side and take
- * turns for `rounds` rounds, and each figure is the median round.
+ * History only grows — every finished task and assignment, every terminated agent stays — so what a daemon answers
+ * all day (swarm_status, a visualiser's poll), lists and the path a task takes must cost the same over a young
+ * database and an old one. A swarm with one agent and an attached worker over `sizes` finished tasks each; the
+ * daemons run side by side and take turns for `rounds` rounds, and each figure is the median round.
  */
 export async function measureHistory(dir: string, sizes: readonly number[], durationMs: number, warmupMs: number, rounds: number): Promise<HistoryRow[]> {
   const daemons = [];
@@ -73,7 +73,8 @@ async function swarmWithAgent(db: string): Promise<{ swarmId: string; agentId: s
 
 /**
  * `count` tasks the agent finished, one a second until now (one in fifty failed), each with its assignment and a
- * 200-byte result, written directly (the triggers that keep the counts run as they would for the daemon's writes).
+ * 200-byte result, and a tenth as many agents the swarm spawned and terminated, written directly (the triggers that
+ * keep the counts run as they would for the daemon's writes).
  */
 async function prefillHistory(db: string, swarmId: string, agentId: string, count: number): Promise<void> {
   const store = await openStore(db, { synchronous: "normal" });
@@ -100,6 +101,16 @@ async function prefillHistory(db: string, swarmId: string, agentId: string, coun
          FROM n`,
       )
       .run(params);
+    store.db
+      .prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < @retired)
+         INSERT INTO agents (id, swarm_id, seq, type, name, status, capabilities, capacity, config, resources, runtime, created_at,
+           updated_at, terminated_at, termination_reason)
+         SELECT 'agent_history_' || i, a.swarm_id, a.seq + i, a.type, 'retired-' || i, 'terminated', a.capabilities, a.capacity,
+           a.config, a.resources, a.runtime, a.created_at, a.updated_at, a.created_at, 'history'
+         FROM n, (SELECT * FROM agents WHERE id = @agentId) a`,
+      )
+      .run({ retired: Math.max(1, Math.floor(count / 10)), agentId });
   })();
   await store.close();
 }

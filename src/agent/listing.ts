@@ -1,5 +1,5 @@
 import { escapeJsonText, joinBytes, jsonTemplate, type Piece } from "../protocol/serialized.js";
-import type { AgentRow } from "../store/agent-repo.js";
+import type { AgentRow, AgentScope } from "../store/agent-repo.js";
 import type { AssignmentRow } from "../store/assignment-repo.js";
 import type { Revision } from "../store/revision.js";
 import type { WorkerUsage } from "../protocol/tools/views.js";
@@ -37,9 +37,10 @@ export interface ListingText {
   readonly count: number;
 }
 
-/** Which agents a listing keeps; the name keys the cache. */
+/** Which agents a listing keeps, of the scope read (members or terminated); the name keys the cache. */
 export interface ListingFilter {
   readonly name: string;
+  readonly scope: AgentScope;
   readonly keep: (row: AgentRow) => boolean;
 }
 
@@ -58,6 +59,7 @@ interface Block {
 export type ListingSource = (
   swarmId: string | undefined,
   withMetadata: boolean,
+  scope: AgentScope,
 ) => Array<{ row: AgentRow; active: readonly AssignmentRow[]; worker: WorkerInfo | undefined; view: AgentView }>;
 
 /** Agents a block holds: small enough that refilling one agent's block is cheap, large enough to keep writes few. */
@@ -85,8 +87,8 @@ export class AgentListing {
 
   /** The agents the filter keeps, in the source's order, with their live fields at `now`. */
   text(swarmId: string | undefined, withMetadata: boolean, filter: ListingFilter, now: number): ListingText {
-    const key = `${swarmId ?? ""}\n${withMetadata}`;
-    const listed = this.entries(key, swarmId, withMetadata);
+    const key = `${swarmId ?? ""}\n${withMetadata}\n${filter.scope}`;
+    const listed = this.entries(key, swarmId, withMetadata, filter.scope);
     let blocks = this.blocks.get(`${key}\n${filter.name}`);
     if (blocks === undefined) {
       const kept = listed.filter((e) => filter.keep(e.row));
@@ -118,7 +120,7 @@ export class AgentListing {
     return { json, escaped, count };
   }
 
-  private entries(key: string, swarmId: string | undefined, withMetadata: boolean): Listed[] {
+  private entries(key: string, swarmId: string | undefined, withMetadata: boolean, scope: AgentScope): Listed[] {
     if (this.revision.value !== this.seen) {
       this.cache.clear();
       this.blocks.clear();
@@ -126,7 +128,7 @@ export class AgentListing {
     }
     let listed = this.cache.get(key);
     if (listed === undefined) {
-      listed = this.source(swarmId, withMetadata).map(({ row, active, worker, view }): Listed => {
+      listed = this.source(swarmId, withMetadata, scope).map(({ row, active, worker, view }): Listed => {
         const parts = jsonTemplate(view, LIVE_FIELDS);
         return {
           row,

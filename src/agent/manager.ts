@@ -2,7 +2,7 @@ import type { Clock } from "../clock.js";
 import type { AgentType } from "../protocol/agent-types.js";
 import { rpcError } from "../protocol/errors.js";
 import { newId } from "../protocol/ids.js";
-import type { AgentRepo, AgentRow, MessageRow } from "../store/agent-repo.js";
+import type { AgentRepo, AgentRow, AgentScope, MessageRow } from "../store/agent-repo.js";
 import type { AssignmentRepo, AssignmentRow } from "../store/assignment-repo.js";
 import type { SwarmRepo, SwarmRow } from "../store/swarm-repo.js";
 import { parentsOf } from "../swarm/topology.js";
@@ -58,7 +58,7 @@ export class AgentManager {
       releaseWork: (agentId, why) => this.releaseWork(agentId, why),
       onLive: () => this.onLive(),
     });
-    this.listing = new AgentListing(deps.revision, (swarmId, withMetadata) => this.viewed(this.rows(swarmId), withMetadata));
+    this.listing = new AgentListing(deps.revision, (swarmId, withMetadata, scope) => this.viewed(this.rows(swarmId, scope), withMetadata));
   }
 
   spawn(swarm: SwarmRow, spec: SpawnSpec): AgentRow {
@@ -185,9 +185,9 @@ export class AgentManager {
     return this.deps.agents.messagesAfter(agentId, after, limit);
   }
 
-  /** A swarm's agents in spawn order, or those of every active swarm. */
-  rows(swarmId: string | undefined): AgentRow[] {
-    return swarmId === undefined ? this.deps.agents.inActiveSwarms() : this.deps.agents.bySwarm(swarmId);
+  /** A swarm's agents in spawn order, or those of every active swarm: the members, or the terminated. */
+  rows(swarmId: string | undefined, scope: AgentScope): AgentRow[] {
+    return swarmId === undefined ? this.deps.agents.inActiveSwarms(scope) : this.deps.agents.inSwarm(swarmId, scope);
   }
 
   activeAssignments(agentId: string): AssignmentRow[] {
@@ -227,7 +227,7 @@ export class AgentManager {
     for (const swarmId of new Set(rows.map((r) => r.swarmId))) {
       const topology = this.deps.swarms.get(swarmId)?.topology;
       if (topology === undefined) continue;
-      const members = this.deps.agents.bySwarm(swarmId).filter((r) => r.status !== "terminated");
+      const members = this.deps.agents.inSwarm(swarmId, "members");
       for (const [child, parent] of parentsOf(topology, members.map((r) => ({ id: r.id, type: r.type, name: r.name, status: r.status })))) parents.set(child, parent);
     }
     return parents;

@@ -77,8 +77,14 @@ function toRow(raw: Raw): AgentRow {
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
+/** Which of a swarm's agents: its members (every agent not terminated, as agent_list's "all"), or the terminated. */
+export type AgentScope = "members" | "terminated";
+// Statuses spelled out, not "!= 'terminated'": SQLite seeks each on the (swarm_id, status, seq) index.
+const SCOPE: Record<AgentScope, string> = { members: "status IN ('idle', 'busy', 'offline')", terminated: "status = 'terminated'" };
+
 export class AgentRepo {
-  private readonly sql: Statements;
+  /** Its statements, prepared as they are first used. */
+  readonly sql: Statements;
 
   constructor(
     db: Database,
@@ -102,29 +108,40 @@ export class AgentRepo {
     return raw === undefined ? undefined : toRow(raw);
   }
 
-  /** A swarm's agents in spawn order. */
-  bySwarm(swarmId: string): AgentRow[] {
-    return (this.sql.get(`SELECT ${COLUMNS} FROM agents WHERE swarm_id = ? ORDER BY seq`).all(swarmId) as Raw[]).map(toRow);
+  /** A swarm's agents in spawn order: its members (every agent not terminated), or the terminated ones. */
+  inSwarm(swarmId: string, scope: AgentScope): AgentRow[] {
+    // Left to itself SQLite walks the (swarm_id, seq) index to save a sort of a few rows, reading every agent the
+    // swarm ever had; INDEXED BY holds it to the index that seeks the statuses.
+    const sql = `SELECT ${COLUMNS} FROM agents INDEXED BY agents_by_swarm_status WHERE swarm_id = ? AND ${SCOPE[scope]} ORDER BY seq`;
+    return (this.sql.get(sql).all(swarmId) as Raw[]).map(toRow);
   }
 
   /** Agents of every active swarm, swarm by swarm (oldest swarm first), in spawn order. */
-  inActiveSwarms(): AgentRow[] {
+  inActiveSwarms(scope: AgentScope): AgentRow[] {
     return (
       this.sql
         .get(
           `SELECT ${columns("a.")} FROM agents a JOIN swarms s ON s.id = a.swarm_id
-           WHERE s.status = 'active' ORDER BY s.created_at, s.id, a.seq`,
+           WHERE s.status = 'active' AND a.${SCOPE[scope]} ORDER BY s.created_at, s.id, a.seq`,
         )
         .all() as Raw[]
     ).map(toRow);
+  }
+
+  /** A swarm's agents by status, from the counts triggers keep (migration 3): history does not make it slower. */
+  countsIn(swarmId: string): Record<AgentStatus, number> {
+    const counts: Record<AgentStatus, number> = { idle: 0, busy: 0, offline: 0, terminated: 0 };
+    const rows = this.sql.get("SELECT status, n FROM agent_counts WHERE swarm_id = ?").all(swarmId) as Array<{ status: AgentStatus; n: number }>;
+    for (const r of rows) counts[r.status] = r.n;
+    return counts;
   }
 
   /** Agents that are not terminated: in one swarm, or across every swarm. */
   countLive(swarmId?: string): number {
     return (
       swarmId === undefined
-        ? this.sql.get("SELECT count(*) FROM agents WHERE status != 'terminated'").pluck().get()
-        : this.sql.get("SELECT count(*) FROM agents WHERE swarm_id = ? AND status != 'terminated'").pluck().get(swarmId)
+        ? this.sql.get("SELECT coalesce(sum(n), 0) FROM agent_counts WHERE status != 'terminated'").pluck().get()
+        : this.sql.get("SELECT coalesce(sum(n), 0) FROM agent_counts WHERE swarm_id = ? AND status != 'terminated'").pluck().get(swarmId)
     ) as number;
   }
 
@@ -204,7 +221,7 @@ export class AgentRepo {
   }
   /** Rows by status, for metrics. */
   countByStatus(): Record<string, number> {
-    const rows = this.sql.get("SELECT status, count(*) AS n FROM agents GROUP BY status").all() as Array<{ status: string; n: number }>;
-    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    const rows = this.sql.get("SELECT status, sum(n) AS n FROM agent_counts GROUP BY status").all() as Array<{ status: string; n: number }>;
+    return Object.fromEntries(rows.filter((r) => r.n > 0).map((r) => [r.status, r.n]));
   }
 }

@@ -156,7 +156,8 @@ export class TaskRepo {
   /** Open tasks of a swarm (to cancel them all). */
   openInSwarm(swarmId: string): string[] {
     return this.sql
-      .get("SELECT id FROM tasks WHERE swarm_id = ? AND status IN ('pending', 'assigned', 'running') ORDER BY seq")
+      // As AgentRepo.inSwarm: without INDEXED BY, SQLite reads every task the swarm ever had to save a small sort.
+      .get("SELECT id FROM tasks INDEXED BY tasks_by_swarm_status WHERE swarm_id = ? AND status IN ('pending', 'assigned', 'running') ORDER BY seq")
       .pluck()
       .all(swarmId) as string[];
   }

@@ -93,10 +93,8 @@ export class SwarmManager {
 
   status(swarm: SwarmRow, options: StatusOptions) {
     const { agents, tasks, agentManager } = this.deps;
-    const rows = agents.bySwarm(swarm.id);
-    const members = rows.filter((r) => r.status !== "terminated");
-    const byStatus = { idle: 0, busy: 0, offline: 0, terminated: 0 };
-    for (const r of rows) byStatus[r.status]++;
+    const members = agents.inSwarm(swarm.id, "members");
+    const byStatus = agents.countsIn(swarm.id);
     const views = agentManager.views(members, options.verbose);
     const full = options.verbose || options.includePerformance;
     const summary = tasks.swarmSummary(swarm.id);
@@ -143,7 +141,7 @@ export class SwarmManager {
   list(status: "active" | "destroyed" | "all") {
     const swarms = this.deps.swarms.list(status);
     return swarms.map((s) => {
-      const rows = this.deps.agents.bySwarm(s.id);
+      const counts = this.deps.agents.countsIn(s.id);
       return {
         swarmId: s.id,
         name: s.name,
@@ -151,8 +149,8 @@ export class SwarmManager {
         strategy: s.strategy,
         status: s.status,
         maxAgents: s.maxAgents,
-        agentCount: rows.filter((r) => r.status !== "terminated").length,
-        activeAgents: rows.filter((r) => r.status === "idle" || r.status === "busy").length,
+        agentCount: counts.idle + counts.busy + counts.offline,
+        activeAgents: counts.idle + counts.busy,
         createdAt: s.createdAt,
         destroyedAt: s.destroyedAt,
       };
@@ -164,7 +162,7 @@ export class SwarmManager {
     this.checkLimit(maxAgents);
     return uow.run(() => {
       const swarm = this.requireActive(swarmId);
-      const members = agents.bySwarm(swarmId).filter((r) => r.status !== "terminated");
+      const members = agents.inSwarm(swarmId, "members");
       const terminated: string[] = [];
       if (members.length > maxAgents && terminateIdle) {
         const idle = members.filter((r) => r.status === "idle").sort((a, b) => b.seq - a.seq);
@@ -192,7 +190,7 @@ export class SwarmManager {
     return uow.run(() => {
       this.requireActive(swarmId);
       const cancelledTasks = engine.cancelSwarm(swarmId, "swarm destroyed");
-      const members = agents.bySwarm(swarmId).filter((r) => r.status !== "terminated");
+      const members = agents.inSwarm(swarmId, "members");
       for (const r of members) agentManager.terminate(r.id, "swarm destroyed");
       const destroyedAt = clock.now();
       swarms.markDestroyed(swarmId, destroyedAt);

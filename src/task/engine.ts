@@ -42,7 +42,7 @@ export class TaskEngine {
     const { uow, assignments, agents, clock } = this.deps;
     uow.run(() => {
       const now = clock.now();
-      for (const row of agents.inActiveSwarms()) {
+      for (const row of agents.inActiveSwarms("members")) {
         if (row.runtime.kind === "worker" && (row.status === "idle" || row.status === "busy")) agents.setStatus(row.id, "offline", now);
       }
       const touched = new Set<string>();
@@ -86,7 +86,7 @@ export class TaskEngine {
       const live = (swarmId: string): AgentRow[] => {
         let rows = liveBySwarm.get(swarmId);
         if (rows === undefined) {
-          rows = this.deps.agents.bySwarm(swarmId).filter((r) => this.deps.agentManager.isLive(r));
+          rows = this.deps.agents.inSwarm(swarmId, "members").filter((r) => this.deps.agentManager.isLive(r));
           liveBySwarm.set(swarmId, rows);
         }
         return rows;

@@ -24,7 +24,8 @@ export function agentTools(d: Domain): ToolBinding[] {
     bind(agentList, (a, ctx) => {
       const swarmId = a.swarmId === undefined ? currentSwarm(d, ctx.session) : d.swarms.require(a.swarmId).id;
       const keep = FILTERS[a.filter] ?? ((r: AgentRow) => r.status === a.filter);
-      const agents = d.agents.listText(swarmId, a.include_metadata, { name: a.filter, keep });
+      const scope = a.filter === "terminated" ? "terminated" : "members";
+      const agents = d.agents.listText(swarmId, a.include_metadata, { name: a.filter, scope, keep });
       // {swarmId, agents, count}, assembled from the listing's text instead of serialised again.
       const [head, tail] = jsonTemplate({ swarmId: swarmId ?? null, agents: null, count: agents.count }, ["agents"]) as [string, string];
       return new Serialized<ToolPayload<typeof agentList>>([head, ...agents.json, tail], ['"' + escapeJsonText(head), ...agents.escaped, escapeJsonText(tail) + '"']);
@@ -50,7 +51,7 @@ export function agentTools(d: Domain): ToolBinding[] {
       const rows =
         a.agentId !== undefined
           ? [d.agents.require(a.agentId)]
-          : d.agents.rows(d.swarms.resolve(a.swarmId, ctx.session.currentSwarmId).id).filter((r) => r.status !== "terminated");
+          : d.agents.rows(d.swarms.resolve(a.swarmId, ctx.session.currentSwarmId).id, "members");
       const views = d.agents.views(rows, false);
       const agents = rows.map((r, i) => metricsOf(r, views[i] as AgentView));
       return { agents, count: agents.length };

@@ -1,8 +1,11 @@
-// Finished tasks and assignments stay as history, so what the daemon runs often must not read all of it: counts kept
-// by triggers (checked against the rows), and queries that find their rows by index (checked on SQLite's plans).
+// Finished tasks and assignments, and terminated agents, stay as history, so what the daemon runs often must not read
+// all of it: counts kept by triggers (checked against the rows), and queries that find their rows by index (checked on
+// SQLite's plans).
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import t from "tap";
+import type { AgentStatus } from "../src/protocol/agent-types.js";
+import { AgentRepo } from "../src/store/agent-repo.js";
 import { AssignmentRepo } from "../src/store/assignment-repo.js";
 import { openStore } from "../src/store/db.js";
 import { migrations } from "../src/store/migrations.js";
@@ -53,9 +56,22 @@ function countedFromRows(db: Database.Database, swarmId: string) {
   return { counts, total, avgCompletionMs: avg };
 }
 
-function allFromRows(db: Database.Database): Record<string, number> {
-  const rows = db.prepare("SELECT status, count(*) AS n FROM tasks GROUP BY status").all() as Array<{ status: string; n: number }>;
+function allFromRows(db: Database.Database, table: "tasks" | "agents"): Record<string, number> {
+  const rows = db.prepare(`SELECT status, count(*) AS n FROM ${table} GROUP BY status`).all() as Array<{ status: string; n: number }>;
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}
+
+function agentsFromRows(db: Database.Database, swarmId: string): Record<AgentStatus, number> {
+  const counts: Record<AgentStatus, number> = { idle: 0, busy: 0, offline: 0, terminated: 0 };
+  for (const r of db.prepare("SELECT status, count(*) AS n FROM agents WHERE swarm_id = ? GROUP BY status").all(swarmId) as Array<{ status: AgentStatus; n: number }>) {
+    counts[r.status] = r.n;
+  }
+  return counts;
+}
+
+function addAgent(agents: AgentRepo, id: string, swarmId: string, seq: number): void {
+  const spec = { type: "coder" as const, name: id, capabilities: [], capacity: 1, config: null, resources: null, runtime: { kind: "none" as const } };
+  agents.insert({ id, swarmId, seq, status: "idle", createdAt: seq, ...spec });
 }
 
 t.test("swarm_status's task counts and average, and /metrics' counts, agree with the rows through every kind of change", async (t) => {
@@ -85,13 +101,44 @@ t.test("swarm_status's task counts and average, and /metrics' counts, agree with
     }
   }
   for (const s of swarms) t.same(tasks.swarmSummary(s), countedFromRows(store.db, s), `swarm ${s}`);
-  t.same(tasks.countByStatus(), allFromRows(store.db), "every task, phases included, by status");
+  t.same(tasks.countByStatus(), allFromRows(store.db, "tasks"), "every task, phases included, by status");
   await store.close();
 
   const reopened = await openStore(path, { synchronous: "normal" });
   t.teardown(() => reopened.close());
   const again = new TaskRepo(reopened.db);
   for (const s of swarms) t.same(again.swarmSummary(s), countedFromRows(reopened.db, s), `swarm ${s} after a restart`);
+});
+
+t.test("swarm_status's and swarm_list's agent counts, and /metrics', agree with the rows as agents come and go", async (t) => {
+  const store = await openStore(join(tempDir(t), "swarmd.db"), { synchronous: "normal" });
+  t.teardown(() => store.close());
+  const agents = new AgentRepo(store.db, new Revision());
+  const swarms = ["s1", "s2"];
+  for (const s of swarms) addSwarm(store.db, s);
+  let seed = 11;
+  const next = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const made: string[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const op = next(6);
+    if (op < 2 || made.length === 0) {
+      addAgent(agents, `a${i}`, swarms[next(2)] as string, i);
+      made.push(`a${i}`);
+    } else {
+      const id = made[next(made.length)] as string;
+      if (op === 2) agents.terminate(id, "churn", i);
+      else if (op === 3) agents.setRuntime(id, { kind: "worker" }, (["idle", "busy", "offline"] as const)[next(3)] ?? "idle", i);
+      else if (op === 4) agents.touch(id, i); // a change the counts do not depend on
+      else agents.setStatus(id, (["idle", "busy", "offline", "terminated"] as const)[next(4)] ?? "idle", i);
+    }
+  }
+  for (const s of swarms) {
+    const fromRows = agentsFromRows(store.db, s);
+    t.same(agents.countsIn(s), fromRows, `swarm ${s}`);
+    t.equal(agents.countLive(s), fromRows.idle + fromRows.busy + fromRows.offline);
+    t.same(agents.inSwarm(s, "members").map((r) => r.id), (store.db.prepare("SELECT id FROM agents WHERE swarm_id = ? AND status != 'terminated' ORDER BY seq").pluck().all(s)), "its members, in spawn order");
+  }
+  t.same(agents.countByStatus(), allFromRows(store.db, "agents"));
 });
 
 t.test("a database from before the counts were kept has its history counted once, as it is opened", async (t) => {
@@ -108,7 +155,11 @@ t.test("a database from before the counts were kept has its history counted once
     const status = STATUSES[i % STATUSES.length] as TaskStatus;
     insert.run(`t${i}`, i, i % 7 === 0 ? "t1" : null, status, i * 10, i * 10, TERMINAL.has(status) ? i * 10 + (i % 13) : null);
   }
+  const addOld = old.prepare(`INSERT INTO agents (id, swarm_id, seq, type, name, status, capabilities, capacity, runtime, created_at, updated_at)
+    VALUES (?, 's1', ?, 'coder', ?, ?, '[]', 1, '{"kind":"none"}', 0, 0)`);
+  for (let i = 1; i <= 50; i++) addOld.run(`a${i}`, i, `a${i}`, (["idle", "busy", "offline", "terminated", "terminated"] as const)[i % 5]);
   const before = countedFromRows(old, "s1");
+  const agentsBefore = agentsFromRows(old, "s1");
   old.close();
 
   const store = await openStore(path, { synchronous: "normal" });
@@ -116,19 +167,36 @@ t.test("a database from before the counts were kept has its history counted once
   t.equal(store.schemaVersion, 3);
   const tasks = new TaskRepo(store.db);
   t.same(tasks.swarmSummary("s1"), before, "the same counts and average as counting the rows");
-  t.same(tasks.countByStatus(), allFromRows(store.db));
+  t.same(tasks.countByStatus(), allFromRows(store.db, "tasks"));
   tasks.insert(newTask("new", "s1", null, 99_999), "pending");
   t.equal(tasks.swarmSummary("s1").counts.pending, before.counts.pending + 1, "and tasks added since are counted");
+  t.same(new AgentRepo(store.db, new Revision()).countsIn("s1"), agentsBefore, "agents too");
 });
 
-t.test("the queries the daemon runs on tasks and assignments find their rows by index, never by reading the history", async (t) => {
+t.test("the queries the daemon runs on tasks, assignments and agents find their rows by index, never by reading the history", async (t) => {
   const store = await openStore(join(tempDir(t), "swarmd.db"), { synchronous: "normal" });
   t.teardown(() => store.close());
   const tasks = new TaskRepo(store.db);
-  const assignments = new AssignmentRepo(store.db, new Revision());
+  const revision = new Revision();
+  const assignments = new AssignmentRepo(store.db, revision);
+  const agents = new AgentRepo(store.db, revision);
   addSwarm(store.db, "s1");
-  store.db.prepare(`INSERT INTO agents (id, swarm_id, seq, type, name, status, capabilities, capacity, runtime, created_at, updated_at)
-    VALUES ('a1', 's1', 1, 'coder', 'a1', 'idle', '[]', 1, '{}', 0, 0)`).run();
+  addAgent(agents, "a1", "s1", agents.nextSeq("s1"));
+  addAgent(agents, "a2", "s1", agents.nextSeq("s1"));
+  agents.get("a1");
+  for (const scope of ["members", "terminated"] as const) {
+    agents.inSwarm("s1", scope);
+    agents.inActiveSwarms(scope);
+  }
+  agents.countsIn("s1");
+  agents.countLive();
+  agents.countLive("s1");
+  agents.setStatus("a1", "busy", 1);
+  agents.setRuntime("a1", { kind: "worker" }, "idle", 2);
+  agents.recordFinish("a1", "c", 10, 5, 3);
+  agents.touch("a1", 4);
+  agents.countByStatus();
+  agents.terminate("a2", "done", 5);
   // Every method, so that every statement they prepare is in the list below.
   tasks.insert(newTask("t1", "s1", null, 1), "pending");
   tasks.insert(newTask("t2", "s1", "t1", 2), "pending");
@@ -162,15 +230,18 @@ t.test("the queries the daemon runs on tasks and assignments find their rows by 
   assignments.nextDeadline();
   assignments.finish("x1", "completed", "1", null, 6);
 
-  const statements = [...tasks.sql.prepared(), ...assignments.sql.prepared()];
-  t.ok(statements.length >= 30, `${statements.length} statements checked`);
+  const statements = [...tasks.sql.prepared(), ...assignments.sql.prepared(), ...agents.sql.prepared()];
+  t.ok(statements.length >= 45, `${statements.length} statements checked`);
   for (const sql of statements) {
     const names = [...new Set([...sql.matchAll(/@(\w+)/g)].map((m) => m[1] as string))];
     const explain = store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`);
     const plan = (names.length > 0 ? explain.all(Object.fromEntries(names.map((n) => [n, null]))) : explain.all(...(sql.match(/\?/g) ?? []).map(() => null))) as Array<{ detail: string }>;
     // A walk along an index that stops at LIMIT is fine; reading a whole table, or searching it without an index, is not.
-    const reads = plan.map((r) => r.detail).filter((d) => /^(SCAN|SEARCH) (tasks|assignments)\b/.test(d));
+    // The tables by name, or by the aliases the joins give them.
+    const reads = plan.map((r) => r.detail).filter((d) => /^(SCAN|SEARCH) (tasks|assignments|agents|t|a)\b/.test(d));
     const unindexed = reads.filter((d) => (d.startsWith("SCAN") && !(/ LIMIT /.test(sql) && / USING (COVERING )?INDEX /.test(d))) || !/ USING /.test(d));
-    t.same(unindexed, [], sql.replace(/\s+/g, " ").slice(0, 140));
+    // Seeking a swarm's rows and filtering their status reads everything the swarm ever had.
+    const swarmOnly = /\bstatus (IN \(|= )/.test(sql) ? reads.filter((d) => /INDEX \w+ \(swarm_id=\?\)$/.test(d)) : [];
+    t.same([...unindexed, ...swarmOnly], [], sql.replace(/\s+/g, " ").slice(0, 140));
   }
 });
