@@ -96,6 +96,10 @@ export class Daemon {
     const store = (this.store = await openStore(config.db, storeOptions, (attempt, why) => {
       if (attempt === 1) log.warn({ db: config.db, waitMs: config.dbLockWaitMs }, `${why}; waiting for it`);
     }));
+    if (store.upgraded !== undefined) {
+      const { from, ms } = store.upgraded;
+      log.info({ db: store.path, from, to: store.schemaVersion, ms }, `database schema upgraded from version ${from} to ${store.schemaVersion} in ${ms} ms`);
+    }
     store.checkpointer.start(CHECKPOINT_INTERVAL_MS, (problem) => log.warn(problem));
     store.file.watch(DB_FILE_CHECK_MS, (loss) => {
       log.error({ db: store.path }, `the database file was ${loss} while swarmd had it open: swarmd stops, saving what it holds`);

@@ -12,6 +12,7 @@ import { migrations } from "../src/store/migrations.js";
 import { Revision } from "../src/store/revision.js";
 import { TaskRepo, type NewTask, type TaskStatus } from "../src/store/task-repo.js";
 import { tempDir } from "./helpers/daemon.js";
+import { spawnListening } from "./helpers/spawn.js";
 
 const STATUSES: TaskStatus[] = ["pending", "assigned", "running", "completed", "failed", "cancelled"];
 const TERMINAL = new Set<TaskStatus>(["completed", "failed", "cancelled"]);
@@ -165,6 +166,7 @@ t.test("a database from before the counts were kept has its history counted once
   const store = await openStore(path, { synchronous: "normal" });
   t.teardown(() => store.close());
   t.equal(store.schemaVersion, 3);
+  t.equal(store.upgraded?.from, 2, "an upgrade, and from which version");
   const tasks = new TaskRepo(store.db);
   t.same(tasks.swarmSummary("s1"), before, "the same counts and average as counting the rows");
   t.same(tasks.countByStatus(), allFromRows(store.db, "tasks"));
@@ -244,4 +246,17 @@ t.test("the queries the daemon runs on tasks, assignments and agents find their 
     const swarmOnly = /\bstatus (IN \(|= )/.test(sql) ? reads.filter((d) => /INDEX \w+ \(swarm_id=\?\)$/.test(d)) : [];
     t.same([...unindexed, ...swarmOnly], [], sql.replace(/\s+/g, " ").slice(0, 140));
   }
+});
+
+t.test("a daemon started on an older database says it upgraded it, and how long that took", async (t) => {
+  const path = join(tempDir(t), "swarmd.db");
+  const old = new Database(path);
+  for (const m of migrations.filter((m) => m.version <= 2)) old.exec(m.sql);
+  old.pragma("user_version = 2");
+  old.close();
+  const d = await spawnListening(t, ["--db", path]);
+  const line = d.logs.find((l) => /^database schema upgraded from version 2 to 3 in \d+ ms$/.test(String(l.msg)));
+  t.match(line, { level: 30, from: 2, to: 3, db: path });
+  const again = await spawnListening(t, ["--db", join(tempDir(t), "new.db")]);
+  t.notOk(again.logs.some((l) => /schema upgraded/.test(String(l.msg))), "a new database is not called upgraded");
 });

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname, isAbsolute } from "node:path";
+import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
 import { Checkpointer } from "./checkpointer.js";
 import { ClaimedError, DatabaseClaim } from "./claim.js";
@@ -28,6 +29,8 @@ export interface Store {
   readonly db: Db;
   readonly path: string;
   readonly schemaVersion: number;
+  /** Set when opening upgraded an existing database's schema: from which version, and how long it took. */
+  readonly upgraded: { readonly from: number; readonly ms: number } | undefined;
   /** Group commit for writes acknowledged to clients. */
   readonly writes: WriteQueue;
   /** WAL checkpoints off the event loop; started by the daemon. */
@@ -91,8 +94,10 @@ function openOnce(path: string, options: OpenOptions): Store {
     // After a burst, truncate the WAL file back to this size once it has been checkpointed.
     const walLimitBytes = options.walLimitBytes ?? 64 * 1024 * 1024;
     db.pragma(`journal_size_limit = ${walLimitBytes}`);
-    const before = db.pragma("user_version", { simple: true });
+    const before = db.pragma("user_version", { simple: true }) as number;
+    const migrating = performance.now();
     const schemaVersion = migrate(db);
+    const upgraded = before > 0 && schemaVersion !== before ? { from: before, ms: Math.round(performance.now() - migrating) } : undefined;
     // A new (or upgraded) database leaves its schema in the WAL; copy it now, while that is cheap, so the WAL stays
     // empty until the first real write (and the checkpoint worker unstarted until then).
     if (schemaVersion !== before) db.pragma("wal_checkpoint(TRUNCATE)");
@@ -107,6 +112,7 @@ function openOnce(path: string, options: OpenOptions): Store {
       db,
       path,
       schemaVersion,
+      upgraded,
       writes,
       checkpointer,
       file,
