@@ -1,5 +1,5 @@
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Gauge, Registry, collectDefaultMetrics, type Metric } from "prom-client";
+import { EventLoopDelay } from "./event-loop-delay.js";
 import type { CollectedMetric } from "./series.js";
 
 /** What the daemon's state looks like right now, read at scrape time. */
@@ -91,40 +91,24 @@ export function buildRegistry(sources: MetricSources, series: readonly Collected
   return registry;
 }
 
-/** How often the event loop's delay is sampled: every sample is this interval plus the delay. */
-const DELAY_SAMPLING_MS = 10;
-
 /**
  * prom-client's event-loop gauges mislead: each of their samples still includes the 10 ms sampling interval (an idle
  * daemon showed 10 ms of lag), the first scrape reads an empty histogram (min 9223372036 s, mean NaN), and
  * nodejs_eventloop_lag_seconds times the scrape itself. These keep the names, so dashboards go on working, and report
- * the delay since the previous scrape, the interval taken off; 0 while nothing was sampled. The plain
- * nodejs_eventloop_lag_seconds is the mean.
+ * the delay since the previous scrape; 0 while nothing was sampled. The plain nodejs_eventloop_lag_seconds is the mean.
  */
 function replaceEventLoopDelay(registry: Registry): void {
-  const histogram = monitorEventLoopDelay({ resolution: DELAY_SAMPLING_MS });
-  histogram.enable();
-  const delay = (ns: number): number => (histogram.count === 0 ? 0 : Math.max(0, ns / 1e9 - DELAY_SAMPLING_MS / 1000));
+  const delay = new EventLoopDelay();
   const snapshot = oncePerScrape(() => {
-    const reading = {
-      "": delay(histogram.mean),
-      min: delay(histogram.min),
-      max: delay(histogram.max),
-      mean: delay(histogram.mean),
-      stddev: histogram.count === 0 ? 0 : histogram.stddev / 1e9,
-      p50: delay(histogram.percentile(50)),
-      p90: delay(histogram.percentile(90)),
-      p99: delay(histogram.percentile(99)),
-    };
-    histogram.reset();
-    return reading;
+    const reading = delay.take();
+    return { ...reading, "": reading.mean };
   });
   for (const stat of ["", "min", "max", "mean", "stddev", "p50", "p90", "p99"] as const) {
     const name = `nodejs_eventloop_lag${stat === "" ? "" : `_${stat}`}_seconds`;
     registry.removeSingleMetric(name);
     new Gauge({
       name,
-      help: `Event loop delay since the previous scrape${stat === "" ? ", mean" : `, ${stat}`} (the sampling interval taken off).`,
+      help: `Event loop delay since the previous scrape${stat === "" ? ", mean" : `, ${stat}`}.`,
       registers: [registry],
       collect() {
         this.set(snapshot()[stat]);
