@@ -164,6 +164,10 @@ export class Daemon {
 
     managers.engine.recover();
     managers.memory.sweeper.start(config.memorySweepIntervalMs);
+    if (config.taskRetentionMs > 0) {
+      const olderThanS = config.taskRetentionMs / 1000;
+      managers.retention.start(config.taskRetentionMs, (r) => log.info({ ...r, olderThanS }, `deleted ${r.deleted} tasks finished more than ${olderThanS} s ago`));
+    }
 
     const limits = { maxMessageBytes: config.maxMessageBytes, outputSoftLimit: config.outputSoftLimit, outputHardLimit: config.outputHardLimit };
     if (config.stdio) {
@@ -230,6 +234,7 @@ export class Daemon {
       this.managers?.agents.workers.stop();
     });
     await step(log, "stop memory sweep", () => this.managers?.memory.sweeper.stop());
+    await step(log, "stop task retention", () => this.managers?.retention.stop());
     await step(log, "close database", async () => {
       const saved = await this.store?.close();
       if (saved === undefined) return;

@@ -1,5 +1,5 @@
 import { AgentManager } from "./agent/manager.js";
-import type { BackgroundFailure } from "./background.js";
+import { BackgroundWork, type BackgroundFailure } from "./background.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config/settings.js";
 import { MiB } from "./config/spec.js";
@@ -16,6 +16,7 @@ import { UnitOfWork } from "./store/unit-of-work.js";
 import { SwarmManager } from "./swarm/manager.js";
 import { TaskEngine } from "./task/engine.js";
 import { TaskManager } from "./task/manager.js";
+import { TaskRetention } from "./task/retention.js";
 
 export interface Managers {
   readonly memory: MemoryManager;
@@ -23,6 +24,7 @@ export interface Managers {
   readonly swarms: SwarmManager;
   readonly tasks: TaskManager;
   readonly engine: TaskEngine;
+  readonly retention: TaskRetention;
 }
 
 /**
@@ -56,5 +58,6 @@ export function createManagers(store: Store, config: Config, clock: Clock, repor
   const engine = new TaskEngine({ uow, ...repos, agentManager: agents, clock, reportFailure });
   const tasks = new TaskManager({ uow, tasks: repos.tasks, assignments: repos.assignments, swarms: repos.swarms, agentManager: agents, engine, clock });
   const swarms = new SwarmManager({ uow, swarms: repos.swarms, agents: repos.agents, tasks: repos.tasks, agentManager: agents, engine, clock, maxAgents: config.maxAgents });
-  return { memory, agents, swarms, tasks, engine };
+  const retention = new TaskRetention({ uow, tasks: repos.tasks, assignments: repos.assignments, clock }, new BackgroundWork("task retention", reportFailure));
+  return { memory, agents, swarms, tasks, engine, retention };
 }

@@ -36,13 +36,14 @@ t.test("the benchmark drives swarmd and the ceiling server, measures footprint, 
   t.ok(results.targets.some((x: { name: string }) => x.name === "ping 16×32"), "targets are judged from the same run");
 });
 
-t.test("the history check runs a worker's tasks beside reads over a young and an old history, and judges them flat or not", async (t) => {
+t.test("the history check runs a worker's tasks beside reads over a young and an old history, and judges them flat or not; the retention deletes half", async (t) => {
   const out = join(tempDir(t), "results.json");
-  const args = ["--only", "history", "--tasks", "3000", "--duration", "0.3", "--warmup", "0.1", "--rounds", "1", "--out", out];
+  const args = ["--only", "history,retention", "--tasks", "3000", "--duration", "0.3", "--warmup", "0.1", "--rounds", "1", "--out", out];
   const run = spawnSync(process.execPath, [RUN, ...args], { encoding: "utf8", timeout: 240_000 });
   t.equal(run.status, 0, run.stderr);
+  const results = JSON.parse(readFileSync(out, "utf8"));
   const rows: Array<{ finishedTasks: number; swarmStatus: { requests: number }; failedTasks: { requests: number }; roundTrip: { tasks: number; p50Ms: number } }> =
-    JSON.parse(readFileSync(out, "utf8")).history;
+    results.history;
   t.same(rows.map((r) => r.finishedTasks), [300, 3000], "a tenth of the history, and all of it");
   for (const r of rows) {
     t.ok(r.swarmStatus.requests > 0 && r.failedTasks.requests > 0, `${r.finishedTasks}: swarm_status and task_list served`);
@@ -50,6 +51,11 @@ t.test("the history check runs a worker's tasks beside reads over a young and an
   }
   t.match(run.stdout, /3,000 finished tasks: swarm_status [\d,]+\/s/);
   t.match(run.stdout, /(met |MISS) task round trip at 3,000 vs 300 finished tasks/, "judged as a target");
+  // One task finished a second until the fill; those finished more than 1,500 s before the daemon's start go.
+  const deleted = results.retention.daemonReport?.deleted as number;
+  t.ok(deleted >= 1490 && deleted < 1600, `the retention deleted the older half, as the daemon logged: ${deleted}`);
+  t.ok(results.retention.pingDuringPass.requests > 0 && results.retention.pingAfterPass.requests > 0, "pings timed during and after");
+  t.match(run.stdout, /Task retention over 3,000 finished tasks, the older half expired: 1,[45]\d\d deleted/);
 });
 
 t.test("a missed target says what the ceiling, or the ceiling's ping plus SQLite's upsert, would allow", async (t) => {

@@ -231,6 +231,10 @@ t.test("the queries the daemon runs on tasks, assignments and agents find their 
   assignments.expired(300);
   assignments.nextDeadline();
   assignments.finish("x1", "completed", "1", null, 6);
+  tasks.oldest(0, 256);
+  tasks.phasesOf(["t1"]);
+  assignments.deleteOfTasks(["t1", "t2"]);
+  tasks.delete(["t1", "t2"]);
 
   const statements = [...tasks.sql.prepared(), ...assignments.sql.prepared(), ...agents.sql.prepared()];
   t.ok(statements.length >= 45, `${statements.length} statements checked`);

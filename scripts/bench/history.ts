@@ -57,7 +57,7 @@ export async function measureHistory(dir: string, sizes: readonly number[], dura
 }
 
 /** A swarm with one coder, made through the daemon so its rows are the daemon's own. */
-async function swarmWithAgent(db: string): Promise<{ swarmId: string; agentId: string }> {
+export async function swarmWithAgent(db: string): Promise<{ swarmId: string; agentId: string }> {
   const swarmd = await startSwarmd(db);
   try {
     const client = await LineClient.connect(swarmd.port);
@@ -76,7 +76,7 @@ async function swarmWithAgent(db: string): Promise<{ swarmId: string; agentId: s
  * 200-byte result, and a tenth as many agents the swarm spawned and terminated, written directly (the triggers that
  * keep the counts run as they would for the daemon's writes).
  */
-async function prefillHistory(db: string, swarmId: string, agentId: string, count: number): Promise<void> {
+export async function prefillHistory(db: string, swarmId: string, agentId: string, count: number): Promise<void> {
   const store = await openStore(db, { synchronous: "normal" });
   const result = JSON.stringify({ exitCode: 0, stdout: "x".repeat(200), stderr: "" });
   const params = { count, swarmId, agentId, result, now: Date.now() };

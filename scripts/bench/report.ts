@@ -2,6 +2,7 @@ import type { FloorRow } from "./floor.js";
 import type { Footprint } from "./footprint.js";
 import type { LoadResult } from "./processes.js";
 import type { HistoryRow } from "./history.js";
+import type { RetentionResult } from "./retention.js";
 import type { BackupMeasure, ScaleRow, SweepResult } from "./scale.js";
 
 export interface Cell extends LoadResult {
@@ -166,6 +167,16 @@ export function printReport(results: Record<string, any>): void {
       `${fmt(row.finishedTasks).padStart(9)} finished tasks: swarm_status ${fmt(row.swarmStatus.rps)}/s p99 ${fmt(row.swarmStatus.p99Us)} µs · ` +
         `task_list (failed) ${fmt(row.failedTasks.rps)}/s p99 ${fmt(row.failedTasks.p99Us)} µs (16×1) · ` +
         `task submitted → run by a worker → awaited p50 ${fmt(row.roundTrip.p50Ms, 1)} ms p99 ${fmt(row.roundTrip.p99Ms, 1)} ms`,
+    );
+  }
+  const r = results.retention as RetentionResult | undefined;
+  if (r) {
+    const d = r.daemonReport;
+    out.push(
+      `Task retention over ${fmt(r.finishedTasks)} finished tasks, the older half expired: ` +
+        (d ? `${fmt(d.deleted)} deleted (${fmt(d.rows)} task rows, phases included) in ${fmt(d.durationMs)} ms, longest slice ${fmt(d.longestSliceMs, 1)} ms; ` : "no pass logged; ") +
+        `pings meanwhile ${fmt(r.pingDuringPass.rps)}/s, worst second's p99 ${fmt(r.pingDuringPass.p99Us)} µs, slowest ${fmt(r.pingDuringPass.maxUs / 1000, 1)} ms ` +
+        `(after it: ${fmt(r.pingAfterPass.rps)}/s, p99 ${fmt(r.pingAfterPass.p99Us)} µs)`,
     );
   }
   const s = results.sweep as SweepResult | undefined;

@@ -10,6 +10,7 @@ import { keyFor, type LoadOptions } from "./requests.js";
 import { drive, expectStored, medianRun, prefillMemory, startCeiling, startRedis, startSwarmd, tempDbPath, type LoadResult, type Server } from "./processes.js";
 import { prefillRedis } from "./redis.js";
 import { measureHistory } from "./history.js";
+import { measureRetention } from "./retention.js";
 import { measureBackup, measureScale, measureSweep } from "./scale.js";
 import { checkTargets, printReport, type Cell } from "./report.js";
 
@@ -23,15 +24,16 @@ Options:
   --warmup <s>     unmeasured seconds before each cell and round (default 0.5)
   --rounds <n>     rounds of every cell, taken in turns; each figure is the median round (default 3)
   --entries <n>    stored entries for the large side of the scale check (default 1000000)
-  --tasks <n>      finished tasks for the large side of the history check (default 1000000)
+  --tasks <n>      finished tasks for the large side of the history check and the retention's history (default 1000000)
   --connections <n> idle connections for the RSS check (default 10000)
-  --only <list>    comma-separated parts to run: throughput, floor, footprint, scale, history, sweep, backup (default all)
+  --only <list>    comma-separated parts to run: throughput, floor, footprint, scale, history, retention, sweep, backup
+                   (default all)
   --ops <list>     throughput operations to run, e.g. ping,agent_list (default all; references always run)
   --out <file>     where to write the results (default bench/results.json)
   --help           this text
 `;
 
-const PARTS = ["throughput", "floor", "footprint", "scale", "history", "sweep", "backup"];
+const PARTS = ["throughput", "floor", "footprint", "scale", "history", "retention", "sweep", "backup"];
 const SWARMD_OPS = ["ping", "memory_store", "memory_retrieve", "agent_list", "tools_list"];
 
 const SHAPES = [
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
     if (parts.has("scale")) results.scale = await step("scale", () => measureScale(dir, [10_000, Number(values.entries)], durationMs, warmupMs, rounds));
     const tasks = Number(values.tasks);
     if (parts.has("history")) results.history = await step("history", () => measureHistory(dir, [Math.min(10_000, Math.ceil(tasks / 10)), tasks], durationMs, warmupMs, rounds));
+    if (parts.has("retention")) results.retention = await step("retention", () => measureRetention(dir, tasks));
     if (parts.has("sweep")) results.sweep = await step("sweep", () => measureSweep(dir, Number(values.entries), 200_000));
     if (parts.has("backup")) results.backup = await step("backup", () => measureBackup(dir, Number(values.entries)));
   } finally {

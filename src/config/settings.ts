@@ -232,6 +232,15 @@ export const settings = {
     shownDefault: "64 MiB",
     expect: "an integer from 0 to 1048576",
   },
+  taskRetentionMs: {
+    env: "SWARMD_TASK_RETENTION",
+    flag: "--task-retention",
+    metavar: "<seconds>",
+    schema: secondsAsMs(0),
+    help: "Delete finished tasks, with their phases and assignments, this long after they finished, in seconds (0: keep them)",
+    shownDefault: "0 (kept)",
+    expect: "a number of seconds ≥ 0",
+  },
   memorySweepIntervalMs: {
     env: "SWARMD_MEMORY_SWEEP_INTERVAL",
     flag: "--memory-sweep-interval",

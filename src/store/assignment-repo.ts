@@ -113,4 +113,10 @@ export class AssignmentRepo {
       .get("UPDATE assignments SET status = ?, result = ?, error = ?, finished_at = ?, progress = CASE WHEN ? = 'completed' THEN 1 ELSE progress END WHERE id = ?")
       .run(status, result, error, now, status, id);
   }
+
+  /** Deletes every assignment of these tasks (finished tasks the retention removes). */
+  deleteOfTasks(taskIds: readonly string[]): void {
+    this.revision.bump();
+    this.sql.get("DELETE FROM assignments WHERE task_id IN (SELECT value FROM json_each(?))").run(JSON.stringify(taskIds));
+  }
 }

@@ -34,8 +34,8 @@ export const migrations: readonly Migration[] = [
   {
     version: 2,
     name: "swarms, agents, messages, tasks, assignments",
-    // Times are integer ms since the epoch; JSON columns hold JSON text. Nothing is deleted: destroyed swarms,
-    // terminated agents and finished tasks stay as history that metrics are computed from.
+    // Times are integer ms since the epoch; JSON columns hold JSON text. Destroyed swarms, terminated agents and
+    // finished tasks stay as history that metrics are computed from (finished tasks until a retention, if one is set).
     sql: `
       CREATE TABLE swarms (
         id                  TEXT    PRIMARY KEY,

@@ -39,6 +39,16 @@ export interface TaskRow {
   readonly finishedAt: number | null;
 }
 
+/** A task as the retention judges it. */
+export interface TaskAge {
+  readonly seq: number;
+  readonly id: string;
+  readonly parentId: string | null;
+  readonly status: TaskStatus;
+  readonly createdAt: number;
+  readonly finishedAt: number | null;
+}
+
 export type NewTask = Omit<TaskRow, "seq" | "status" | "attempts" | "pendingReason" | "notBefore" | "result" | "error" | "updatedAt" | "startedAt" | "finishedAt">;
 
 const COLUMNS = `id, seq, kind, swarm_id AS swarmId, parent_id AS parentId, phase, description, input, priority, strategy,
@@ -168,6 +178,28 @@ export class TaskRepo {
     for (const id of ids) if (this.sql.get("SELECT 1 FROM tasks WHERE id = ?").pluck().get(id) !== undefined) found.add(id);
     return found;
   }
+  /** Up to `limit` tasks after `afterSeq`, oldest first, with what the retention needs to judge them. */
+  oldest(afterSeq: number, limit: number): TaskAge[] {
+    return this.sql
+      .get("SELECT seq, id, parent_id AS parentId, status, created_at AS createdAt, finished_at AS finishedAt FROM tasks WHERE seq > ? ORDER BY seq LIMIT ?")
+      .all(afterSeq, limit) as TaskAge[];
+  }
+
+  /** The phases of these plans. */
+  phasesOf(planIds: readonly string[]): Array<Pick<TaskAge, "id" | "parentId" | "status">> {
+    return this.sql
+      .get("SELECT id, parent_id AS parentId, status FROM tasks WHERE parent_id IN (SELECT value FROM json_each(?))")
+      .all(JSON.stringify(planIds)) as Array<Pick<TaskAge, "id" | "parentId" | "status">>;
+  }
+
+  /** Deletes these tasks (a plan with all its phases) and the dependency edges to and from them. */
+  delete(ids: readonly string[]): void {
+    const list = JSON.stringify(ids);
+    this.sql.get("DELETE FROM task_dependencies WHERE task_id IN (SELECT value FROM json_each(?))").run(list);
+    this.sql.get("DELETE FROM task_dependencies WHERE depends_on IN (SELECT value FROM json_each(?))").run(list);
+    this.sql.get("DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))").run(list);
+  }
+
   /** Rows by status, for metrics. */
   countByStatus(): Record<string, number> {
     const rows = this.sql.get("SELECT status, sum(n) AS n FROM task_counts GROUP BY status").all() as Array<{ status: string; n: number }>;

@@ -95,7 +95,7 @@ export const swarmStatus = defineTool({
     agents: z.array(agentView.partial().extend(agentSummary.shape)).describe("Agents that are not terminated."),
     agentCount: count("Agents that are not terminated."),
     activeAgents: count("Agents idle or busy."),
-    taskCount: count("Tasks ever submitted to the swarm."),
+    taskCount: count("Tasks submitted to the swarm and still stored (see SWARMD_TASK_RETENTION)."),
     pendingTasks: count("Tasks pending."),
     completedTasks: count("Tasks completed."),
     counts: z
