@@ -178,6 +178,7 @@ export class TaskRepo {
     for (const id of ids) if (this.sql.get("SELECT 1 FROM tasks WHERE id = ?").pluck().get(id) !== undefined) found.add(id);
     return found;
   }
+
   /** Up to `limit` tasks after `afterSeq`, oldest first, with what the retention needs to judge them. */
   oldest(afterSeq: number, limit: number): TaskAge[] {
     return this.sql
