@@ -166,7 +166,9 @@ export class Daemon {
     managers.memory.sweeper.start(config.memorySweepIntervalMs);
     if (config.taskRetentionMs > 0) {
       const olderThanS = config.taskRetentionMs / 1000;
-      managers.retention.start(config.taskRetentionMs, (r) => log.info({ ...r, olderThanS }, `deleted ${r.deleted} tasks finished more than ${olderThanS} s ago`));
+      managers.retention.start(config.taskRetentionMs, (r) =>
+        log.info({ ...r, olderThanS }, `deleted ${r.deleted} tasks finished and ${r.swarms} swarms destroyed more than ${olderThanS} s ago`),
+      );
     }
 
     const limits = { maxMessageBytes: config.maxMessageBytes, outputSoftLimit: config.outputSoftLimit, outputHardLimit: config.outputHardLimit };

@@ -58,6 +58,6 @@ export function createManagers(store: Store, config: Config, clock: Clock, repor
   const engine = new TaskEngine({ uow, ...repos, agentManager: agents, clock, reportFailure });
   const tasks = new TaskManager({ uow, tasks: repos.tasks, assignments: repos.assignments, swarms: repos.swarms, agentManager: agents, engine, clock });
   const swarms = new SwarmManager({ uow, swarms: repos.swarms, agents: repos.agents, tasks: repos.tasks, agentManager: agents, engine, clock, maxAgents: config.maxAgents });
-  const retention = new TaskRetention({ uow, tasks: repos.tasks, assignments: repos.assignments, clock }, new BackgroundWork("task retention", reportFailure));
+  const retention = new TaskRetention({ uow, ...repos, clock }, new BackgroundWork("task retention", reportFailure));
   return { memory, agents, swarms, tasks, engine, retention };
 }

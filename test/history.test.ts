@@ -232,9 +232,12 @@ t.test("the queries the daemon runs on tasks, assignments and agents find their 
   assignments.nextDeadline();
   assignments.finish("x1", "completed", "1", null, 6);
   tasks.oldest(0, 256);
+  tasks.swarmHasTasks("s1");
+  agents.idsInSwarm("s1", 128);
   tasks.phasesOf(["t1"]);
   assignments.deleteOfTasks(["t1", "t2"]);
   tasks.delete(["t1", "t2"]);
+  agents.delete(["a2"]);
 
   const statements = [...tasks.sql.prepared(), ...assignments.sql.prepared(), ...agents.sql.prepared()];
   t.ok(statements.length >= 45, `${statements.length} statements checked`);

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import t, { type Test } from "tap";
 import type { LineClient } from "../scripts/line-client.js";
-import { swarmStatus, taskCancel, taskList, taskOrchestrate, taskStatus, taskWait } from "../src/protocol/tools/index.js";
+import { agentMessage, swarmDestroy, swarmInit, swarmList, swarmStatus, taskCancel, taskList, taskOrchestrate, taskStatus, taskWait } from "../src/protocol/tools/index.js";
 import { daemonWithClient, startDaemon } from "./helpers/daemon.js";
 import { callTool, toolError } from "./helpers/tools.js";
 import { crew } from "./helpers/workers.js";
@@ -62,8 +62,8 @@ t.test("finished tasks are deleted once they have been finished for the retentio
   t.notOk(listed.includes(completed.taskId) || listed.includes(failed.taskId), "nor listed");
   const status = await callTool(t, c, swarmStatus, { swarmId: team.swarmId });
   t.same([status.counts.tasks.completed, status.counts.tasks.failed, status.taskCount], [0, 0, 3], "swarm_status counts what is kept");
-  const line = d.logs.find((l) => /^deleted \d+ tasks finished more than 1 s ago$/.test(String(l.msg)));
-  t.match(line, { level: 30, olderThanS: 1 }, "each deleting pass is logged");
+  const line = d.logs.find((l) => /^deleted \d+ tasks finished and 0 swarms destroyed more than 1 s ago$/.test(String(l.msg)));
+  t.match(line, { level: 30, olderThanS: 1, swarms: 0 }, "each deleting pass is logged");
 
   // Once the plan ends, it goes with both its phases.
   await callTool(t, c, taskCancel, { taskId: plan.taskId });
@@ -82,6 +82,39 @@ t.test("finished tasks are deleted once they have been finished for the retentio
   );
   t.equal(db.prepare("SELECT sum(n) FROM task_counts").pluck().get(), db.prepare("SELECT count(*) FROM tasks").pluck().get(), "counts match rows");
   t.equal(db.prepare("SELECT count(*) FROM tasks").pluck().get(), 2, "the two open tasks remain");
+});
+
+t.test("a swarm destroyed for longer than the retention is deleted with its agents, their messages and its tasks", async (t) => {
+  const { d, c } = await daemonWithClient(t, { SWARMD_TASK_RETENTION: "1" });
+  const kept = await callTool(t, c, swarmInit, { initialAgents: [{ type: "coder" }] });
+  const gone = await callTool(t, c, swarmInit, { initialAgents: [{ type: "coder" }, { type: "tester" }] });
+  const agentId = gone.agents[0]?.agentId as string;
+  await callTool(t, c, agentMessage, { agentId, message: { type: "hello" } });
+  const task = await callTool(t, c, taskOrchestrate, { swarmId: gone.swarmId, task: "x", requiredCapabilities: ["nobody"] });
+  await callTool(t, c, swarmDestroy, { swarmId: gone.swarmId });
+  const listed = async () => (await callTool(t, c, swarmList, { status: "all" })).swarms.map((s) => s.swarmId);
+  t.ok((await listed()).includes(gone.swarmId), "listed as destroyed at first");
+  const deadline = Date.now() + 15_000;
+  while ((await listed()).includes(gone.swarmId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  t.same(await listed(), [kept.swarmId], "then gone; the live swarm stays");
+  const err = await toolError(c, "swarm_status", { swarmId: gone.swarmId });
+  t.same([err.code, err.data.reason], [-32002, "not_found"], "not found, as a swarm that never existed");
+  t.same([(await toolError(c, "agent_status", { agentId })).data.reason, (await toolError(c, "task_status", { taskId: task.taskId })).data.reason], ["not_found", "not_found"]);
+  t.ok(d.logs.some((l) => /^deleted 1 tasks finished and 1 swarms destroyed more than 1 s ago$/.test(String(l.msg))), "logged");
+  const next = await callTool(t, c, swarmInit, {});
+  t.not(next.name, kept.name, "a new swarm's default name is not a stored swarm's");
+
+  await d.daemon.close();
+  const db = new Database(join(d.dir, "swarmd.db"), { readonly: true });
+  t.teardown(() => db.close());
+  const rows = (table: string) => db.prepare(`SELECT count(*) FROM ${table} WHERE swarm_id = ?`).pluck().get(gone.swarmId);
+  t.same(
+    ["agents", "agent_messages", "tasks", "task_counts", "agent_counts"].map(rows),
+    [0, 0, 0, 0, 0],
+    "no row of the swarm is left",
+  );
+  t.equal(db.prepare("SELECT count(*) FROM swarms WHERE id = ?").pluck().get(gone.swarmId), 0);
+  t.equal(db.prepare("SELECT count(*) FROM agents WHERE swarm_id = ?").pluck().get(kept.swarmId), 1, "the live swarm's agent stays");
 });
 
 t.test("by default finished tasks are kept", async (t) => {

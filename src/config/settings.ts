@@ -237,7 +237,7 @@ export const settings = {
     flag: "--task-retention",
     metavar: "<seconds>",
     schema: secondsAsMs(0),
-    help: "Delete finished tasks, with their phases and assignments, this long after they finished, in seconds (0: keep them)",
+    help: "Delete finished tasks (with their phases and assignments) and destroyed swarms (with their agents) this many seconds after they ended (0: keep them)",
     shownDefault: "0 (kept)",
     expect: "a number of seconds ≥ 0",
   },

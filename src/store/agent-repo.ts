@@ -219,6 +219,20 @@ export class AgentRepo {
   markDelivered(messageId: string, now: number): void {
     this.sql.get("UPDATE agent_messages SET delivered_at = ? WHERE id = ?").run(now, messageId);
   }
+
+  /** Up to `limit` agents of a swarm, whatever their status (a destroyed swarm's, to delete them). */
+  idsInSwarm(swarmId: string, limit: number): string[] {
+    return this.sql.get("SELECT id FROM agents WHERE swarm_id = ? LIMIT ?").pluck().all(swarmId, limit) as string[];
+  }
+
+  /** Deletes these agents with their messages; none may have an assignment left. */
+  delete(ids: readonly string[]): void {
+    this.revision.bump();
+    const list = JSON.stringify(ids);
+    this.sql.get("DELETE FROM agent_messages WHERE agent_id IN (SELECT value FROM json_each(?))").run(list);
+    this.sql.get("DELETE FROM agents WHERE id IN (SELECT value FROM json_each(?))").run(list);
+  }
+
   /** Rows by status, for metrics. */
   countByStatus(): Record<string, number> {
     const rows = this.sql.get("SELECT status, sum(n) AS n FROM agent_counts GROUP BY status").all() as Array<{ status: string; n: number }>;

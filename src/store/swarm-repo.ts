@@ -56,9 +56,25 @@ export class SwarmRepo {
     return this.sql.get("SELECT id FROM swarms WHERE status = 'active' ORDER BY created_at, id").pluck().all() as string[];
   }
 
-  /** How many swarms carry this name prefix, for default names. */
-  countAll(): number {
-    return this.sql.get("SELECT count(*) FROM swarms").pluck().get() as number;
+  /** The number the next swarm gets in its default name: one past the newest stored, so no stored swarm has it. */
+  nextNumber(): number {
+    return this.sql.get("SELECT coalesce(max(rowid), 0) + 1 FROM swarms").pluck().get() as number;
+  }
+
+  /** Swarms destroyed at or before `cutoff`, oldest first. */
+  destroyedBefore(cutoff: number, limit: number): string[] {
+    return this.sql
+      .get("SELECT id FROM swarms WHERE status = 'destroyed' AND destroyed_at <= ? ORDER BY created_at LIMIT ?")
+      .pluck()
+      .all(cutoff, limit) as string[];
+  }
+
+  /** Deletes a swarm that holds no tasks or agents any more, with its counts. */
+  delete(id: string): void {
+    this.revision.bump();
+    this.sql.get("DELETE FROM task_counts WHERE swarm_id = ?").run(id);
+    this.sql.get("DELETE FROM agent_counts WHERE swarm_id = ?").run(id);
+    this.sql.get("DELETE FROM swarms WHERE id = ?").run(id);
   }
 
   setMaxAgents(id: string, maxAgents: number, now: number): void {
@@ -69,6 +85,7 @@ export class SwarmRepo {
     this.revision.bump(); // which swarms are active decides what agent_list lists
     this.sql.get("UPDATE swarms SET status = 'destroyed', destroyed_at = ?, updated_at = ? WHERE id = ?").run(now, now, id);
   }
+
   /** Rows by status, for metrics. */
   countByStatus(): Record<string, number> {
     const rows = this.sql.get("SELECT status, count(*) AS n FROM swarms GROUP BY status").all() as Array<{ status: string; n: number }>;

@@ -193,6 +193,11 @@ export class TaskRepo {
       .all(JSON.stringify(planIds)) as Array<Pick<TaskAge, "id" | "parentId" | "status">>;
   }
 
+  /** Whether the swarm still holds any task. */
+  swarmHasTasks(swarmId: string): boolean {
+    return this.sql.get("SELECT 1 FROM tasks WHERE swarm_id = ? LIMIT 1").pluck().get(swarmId) !== undefined;
+  }
+
   /** Deletes these tasks (a plan with all its phases) and the dependency edges to and from them. */
   delete(ids: readonly string[]): void {
     const list = JSON.stringify(ids);

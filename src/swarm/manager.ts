@@ -50,7 +50,7 @@ export class SwarmManager {
       const id = newId("swarm", now);
       swarms.insert({
         id,
-        name: spec.name ?? `${spec.topology}-swarm-${swarms.countAll() + 1}`,
+        name: spec.name ?? `${spec.topology}-swarm-${swarms.nextNumber()}`,
         topology: spec.topology,
         strategy: spec.strategy,
         maxAgents: spec.maxAgents,

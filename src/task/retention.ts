@@ -1,7 +1,9 @@
 import { performance } from "node:perf_hooks";
 import type { BackgroundWork } from "../background.js";
 import type { Clock } from "../clock.js";
+import type { AgentRepo } from "../store/agent-repo.js";
 import type { AssignmentRepo } from "../store/assignment-repo.js";
+import type { SwarmRepo } from "../store/swarm-repo.js";
 import type { TaskRepo } from "../store/task-repo.js";
 import type { UnitOfWork } from "../store/unit-of-work.js";
 import { isTerminal } from "./outcomes.js";
@@ -11,6 +13,8 @@ export interface RetentionReport {
   readonly deleted: number;
   /** Every task row deleted, phases included. */
   readonly rows: number;
+  /** Destroyed swarms deleted, with their agents. */
+  readonly swarms: number;
   readonly durationMs: number;
   readonly longestSliceMs: number;
 }
@@ -21,6 +25,8 @@ export interface RetentionReport {
  * much history expires at once: deleting is never urgent.
  */
 const WINDOW = 128;
+/** Destroyed swarms looked at per pass. */
+const SWARMS_PER_PASS = 64;
 /**
  * How often the history is looked at: a tenth of the retention, from once a second to once a minute. Deleting is not
  * urgent: what reads the history costs the same however long it is.
@@ -33,6 +39,9 @@ const checkEveryMs = (retentionMs: number): number => Math.min(60_000, Math.max(
  * finished. Open tasks are never touched, and neither are their dependencies' edges while they still matter: a task's
  * dependents finish with it unless it completed, and an edge to a completed task only ever said "satisfied".
  *
+ * Swarms destroyed for longer than the retention go too, once their tasks have (destroying a swarm ends its tasks):
+ * with their agents, the agents' messages and the swarm's counts.
+ *
  * Tasks are walked in creation order and the walk stops at the first one created after the cutoff (no later task can
  * have finished before it), so a run costs the expired history plus the old tasks still open, never the whole table.
  */
@@ -42,7 +51,7 @@ export class TaskRetention {
   private stopped = false;
 
   constructor(
-    private readonly deps: { uow: UnitOfWork; tasks: TaskRepo; assignments: AssignmentRepo; clock: Clock },
+    private readonly deps: { uow: UnitOfWork; tasks: TaskRepo; assignments: AssignmentRepo; agents: AgentRepo; swarms: SwarmRepo; clock: Clock },
     private readonly background: BackgroundWork,
   ) {}
 
@@ -51,7 +60,7 @@ export class TaskRetention {
     this.stopped = false;
     const tick = (): void => {
       if (this.running !== undefined) return; // a long pass is still going: one report for it
-      void this.run(retentionMs).then((report) => report !== undefined && report.deleted > 0 && deleted(report));
+      void this.run(retentionMs).then((report) => report !== undefined && report.deleted + report.swarms > 0 && deleted(report));
     };
     this.timer = setInterval(tick, checkEveryMs(retentionMs)).unref();
     tick();
@@ -104,9 +113,24 @@ export class TaskRetention {
       const spent = performance.now() - t0;
       longest = Math.max(longest, spent);
       if (window.length < WINDOW || window.some((t) => t.createdAt > cutoff)) break;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.ceil(spent * 2))));
+      await rest(spent);
     }
-    return { deleted, rows, durationMs: round(performance.now() - started), longestSliceMs: round(longest) };
+    let swarms = 0;
+    for (const swarmId of this.deps.swarms.destroyedBefore(cutoff, SWARMS_PER_PASS)) {
+      // Its tasks go first, in the walk above; one still stored (the walk was stopped) waits for the next pass.
+      if (this.stopped || this.deps.tasks.swarmHasTasks(swarmId)) continue;
+      for (;;) {
+        const t0 = performance.now();
+        const ids = this.deps.agents.idsInSwarm(swarmId, WINDOW);
+        this.deps.uow.run(() => (ids.length > 0 ? this.deps.agents.delete(ids) : this.deps.swarms.delete(swarmId)));
+        const spent = performance.now() - t0;
+        longest = Math.max(longest, spent);
+        await rest(spent);
+        if (ids.length === 0) break;
+      }
+      swarms++;
+    }
+    return { deleted, rows, swarms, durationMs: round(performance.now() - started), longestSliceMs: round(longest) };
   }
 
   /** Deletes these finished top-level tasks with their phases, except plans with a phase still open. */
@@ -122,6 +146,11 @@ export class TaskRetention {
       return { trees: trees.length, rows: doomed.length };
     });
   }
+}
+
+/** Twice as long as the slice just run took: the event loop's share the pass leaves to requests. */
+function rest(sliceMs: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.ceil(sliceMs * 2))));
 }
 
 function round(ms: number): number {

@@ -179,7 +179,8 @@ export const swarmScale = defineTool({
 
 export const swarmDestroy = defineTool({
   name: "swarm_destroy",
-  description: "Destroy a swarm: terminate its agents and cancel its unfinished tasks. The record stays as history.",
+  description:
+    "Destroy a swarm: terminate its agents and cancel its unfinished tasks. The record stays as history (until SWARMD_TASK_RETENTION, when one is set).",
   annotations: { title: "Destroy swarm", destructiveHint: true },
   input: z.object({ swarmId: swarmIdIn }),
   output: z.object({
