@@ -126,9 +126,9 @@ export class TaskRetention {
         const spent = performance.now() - t0;
         longest = Math.max(longest, spent);
         await rest(spent);
-        if (ids.length === 0) break;
+        if (ids.length === 0) swarms++;
+        if (ids.length === 0 || this.stopped) break;
       }
-      swarms++;
     }
     return { deleted, rows, swarms, durationMs: round(performance.now() - started), longestSliceMs: round(longest) };
   }
