@@ -33,9 +33,8 @@ t.test("finished tasks are deleted once they have been finished for the retentio
   const wait = (taskId: string) => callTool(t, c, taskWait, { taskId, timeoutMs: 20_000 });
   const completed = await callTool(t, c, taskOrchestrate, { task: "echo done" });
   const failed = await callTool(t, c, taskOrchestrate, { task: "exit 3", execution: { retryPolicy: "none" } });
-  t.equal((await wait(completed.taskId)).status, "completed");
-  t.equal((await wait(failed.taskId)).status, "failed");
-  // Open work of every kind: waiting for an agent, depending on the completed task, a plan with one phase done.
+  // Open work of every kind: waiting for an agent, depending on the task that will complete, a plan with one phase
+  // done. Submitted before the others finish, so none can be deleted first however slow the machine.
   const open = await callTool(t, c, taskOrchestrate, { task: "nobody can", requiredCapabilities: ["nobody"] });
   const dependent = await callTool(t, c, taskOrchestrate, { task: "later", requiredCapabilities: ["nobody"], dependencies: [completed.taskId] });
   const plan = await callTool(t, c, taskOrchestrate, {
@@ -46,6 +45,8 @@ t.test("finished tasks are deleted once they have been finished for the retentio
     ],
   });
   const [phaseNow, phaseNever] = plan.orchestrationPlan.phases.map((p) => p.taskId);
+  t.equal((await wait(completed.taskId)).status, "completed");
+  t.equal((await wait(failed.taskId)).status, "failed");
   const deadline = Date.now() + 10_000;
   while ((await callTool(t, c, taskStatus, { taskId: phaseNow as string })).status !== "completed" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 
