@@ -1,6 +1,6 @@
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import Database from "better-sqlite3";
-import { identify, sameFile, type FileIdentity } from "./db-file.js";
+import { isFileAt, type FileIdentity } from "./db-file.js";
 import { selfContained, syncFile } from "./files.js";
 
 // Runs in a worker thread: copies the database to `dest` with SQLite's online backup on a connection of its own, so
@@ -38,7 +38,7 @@ port.on("message", (m: unknown) => {
 async function copy(): Promise<number> {
   // Before the file is opened (a deleted one would fail as "unable to open"), and after (the path may change between).
   const stillOurs = (): void => {
-    if (!sameFile(identify(source), expect)) throw new Error(`${source} is no longer the file swarmd opened: it was deleted or replaced`);
+    if (!isFileAt(source, expect)) throw new Error(`${source} is no longer the file swarmd opened: it was deleted or replaced`);
   };
   stillOurs();
   const db = new Database(source, { readonly: true, fileMustExist: true });

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import Database from "better-sqlite3";
-import { identify, sameFile, type FileIdentity } from "./db-file.js";
+import { isFileAt, type FileIdentity } from "./db-file.js";
 
 /**
  * Runs in a worker thread with its own connection: PASSIVE checkpoints copy the WAL into the database file (and
@@ -22,7 +22,7 @@ function parent(): MessagePort {
 const port = parent();
 
 const db = new Database(path, { fileMustExist: true });
-if (!sameFile(identify(path), expect)) {
+if (!isFileAt(path, expect)) {
   db.close();
   throw new Error(`${path} is no longer the file the daemon opened`);
 }

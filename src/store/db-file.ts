@@ -31,6 +31,11 @@ export function sameFile(a: FileIdentity | undefined, b: FileIdentity | undefine
   return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
 }
 
+/** Whether `path` names the file `identity` was taken of, now. */
+export function isFileAt(path: string, identity: FileIdentity): boolean {
+  return sameFile(identify(path), identity);
+}
+
 /** How a path that named `opened` stands now. */
 export function lossOf(opened: FileIdentity, now: FileIdentity | undefined): FileLoss | undefined {
   if (now === undefined) return "deleted";

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Database } from "better-sqlite3";
-import { identify, sameFile, type DatabaseFile, type FileLoss } from "./db-file.js";
+import { isFileAt, type DatabaseFile, type FileLoss } from "./db-file.js";
 import { fileStamp, selfContained, syncFile, unusedPath } from "./files.js";
 
 /** What became of a database whose file was deleted or replaced while it was open, once the store has closed. */
@@ -34,7 +34,7 @@ export async function saveOrphaned(db: Database, file: DatabaseFile, loss: FileL
   }
   // Ours while SQLite still holds them open (an inode it holds cannot belong to another file); removed once closed,
   // saved or not: without the file they belong to, they could only be replayed onto another.
-  const ours = [...file.sidecars].filter(([side, opened]) => sameFile(identify(side), opened)).map(([side]) => side);
+  const ours = [...file.sidecars].filter(([side, opened]) => isFileAt(side, opened)).map(([side]) => side);
   close();
   for (const side of ours) {
     try {
