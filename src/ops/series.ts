@@ -1,6 +1,6 @@
 /**
- * Request counters and latency histograms cheap enough for every request: an observation is a map lookup and a few
- * array writes (prom-client's own metrics hash their label object on every call, which cost a sixth of the daemon's
+ * Request counters and latency histograms cheap enough for every request: an observation is one map lookup and a few
+ * field writes (prom-client's own metrics hash their label object on every call, which cost a sixth of the daemon's
  * time under pipelined load). prom-client's registry reads them at scrape time through `get()`, the same interface
  * its own metrics expose, so the text format is still prom-client's.
  */
@@ -22,58 +22,55 @@ export interface CollectedMetric {
   reset(): void;
 }
 
-/** A counter with two labels, e.g. (method, outcome). */
-export class PairCounter implements CollectedMetric {
-  readonly type = "counter";
-  readonly aggregator = "sum";
-  private readonly counts = new Map<string, Map<string, number>>();
-
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly labelNames: readonly [string, string],
-  ) {}
-
-  inc(first: string, second: string): void {
-    let inner = this.counts.get(first);
-    if (inner === undefined) this.counts.set(first, (inner = new Map()));
-    inner.set(second, (inner.get(second) ?? 0) + 1);
-  }
-
-  async get() {
-    const [a, b] = this.labelNames;
-    const values: MetricValue[] = [];
-    for (const [first, inner] of this.counts) for (const [second, value] of inner) values.push({ labels: { [a]: first, [b]: second }, value });
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
-  }
-
-  reset(): void {
-    this.counts.clear();
-  }
+interface OutcomeCount {
+  readonly outcome: string;
+  count: number;
 }
 
-interface Series {
+/** Everything observed under one label. */
+interface LabelSeries {
+  /** Few per label, the most frequent first once seen: a short scan is cheaper than a second map. */
+  readonly outcomes: OutcomeCount[];
   readonly buckets: Float64Array;
   sum: number;
   count: number;
 }
 
-/** A histogram with one label, e.g. method; observations in seconds. */
-export class LabelledHistogram implements CollectedMetric {
-  readonly type = "histogram";
-  readonly aggregator = "sum";
-  private readonly series = new Map<string, Series>();
+export interface CallSeriesNames {
+  /** The counter, by label and outcome, e.g. swarmd_requests_total. */
+  readonly counter: string;
+  readonly counterHelp: string;
+  /** The histogram of durations in seconds, by label, e.g. swarmd_request_duration_seconds. */
+  readonly histogram: string;
+  readonly histogramHelp: string;
+  /** The label's name, e.g. method. */
+  readonly label: string;
+}
+
+/**
+ * Calls by label (a method, a tool): how many ended with each outcome, and how long they took. Both Prometheus
+ * metrics read the same series, so one observation costs one lookup.
+ */
+export class CallSeries {
+  readonly counter: CollectedMetric;
+  readonly histogram: CollectedMetric;
+  private readonly series = new Map<string, LabelSeries>();
 
   constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly labelName: string,
+    names: CallSeriesNames,
     private readonly bounds: readonly number[],
-  ) {}
+  ) {
+    const reset = (): void => this.series.clear();
+    this.counter = { name: names.counter, help: names.counterHelp, type: "counter", aggregator: "sum", get: async () => this.counts(names), reset };
+    this.histogram = { name: names.histogram, help: names.histogramHelp, type: "histogram", aggregator: "sum", get: async () => this.durations(names), reset };
+  }
 
-  observe(label: string, seconds: number): void {
+  observe(label: string, outcome: string, seconds: number): void {
     let s = this.series.get(label);
-    if (s === undefined) this.series.set(label, (s = { buckets: new Float64Array(this.bounds.length), sum: 0, count: 0 }));
+    if (s === undefined) this.series.set(label, (s = { outcomes: [], buckets: new Float64Array(this.bounds.length), sum: 0, count: 0 }));
+    let o = s.outcomes[0];
+    if (o === undefined || o.outcome !== outcome) o = outcomeCount(s.outcomes, outcome);
+    o.count++;
     s.sum += seconds;
     s.count++;
     const { bounds } = this;
@@ -85,22 +82,39 @@ export class LabelledHistogram implements CollectedMetric {
     }
   }
 
-  async get() {
+  private counts(names: CallSeriesNames) {
     const values: MetricValue[] = [];
+    for (const [label, s] of this.series) for (const o of s.outcomes) values.push({ labels: { [names.label]: label, outcome: o.outcome }, value: o.count });
+    return { name: names.counter, help: names.counterHelp, type: "counter", aggregator: "sum", values };
+  }
+
+  private durations(names: CallSeriesNames) {
+    const values: MetricValue[] = [];
+    const bucket = `${names.histogram}_bucket`;
     for (const [label, s] of this.series) {
       let cumulative = 0;
       this.bounds.forEach((le, i) => {
         cumulative += s.buckets[i] as number;
-        values.push({ metricName: `${this.name}_bucket`, labels: { le, [this.labelName]: label }, value: cumulative });
+        values.push({ metricName: bucket, labels: { le, [names.label]: label }, value: cumulative });
       });
-      values.push({ metricName: `${this.name}_bucket`, labels: { le: "+Inf", [this.labelName]: label }, value: s.count });
-      values.push({ metricName: `${this.name}_sum`, labels: { [this.labelName]: label }, value: s.sum });
-      values.push({ metricName: `${this.name}_count`, labels: { [this.labelName]: label }, value: s.count });
+      values.push({ metricName: bucket, labels: { le: "+Inf", [names.label]: label }, value: s.count });
+      values.push({ metricName: `${names.histogram}_sum`, labels: { [names.label]: label }, value: s.sum });
+      values.push({ metricName: `${names.histogram}_count`, labels: { [names.label]: label }, value: s.count });
     }
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+    return { name: names.histogram, help: names.histogramHelp, type: "histogram", aggregator: "sum", values };
   }
+}
 
-  reset(): void {
-    this.series.clear();
+/** The count for `outcome`, added when new; one that has just outnumbered the first moves to the front. */
+function outcomeCount(outcomes: OutcomeCount[], outcome: string): OutcomeCount {
+  const at = outcomes.findIndex((o) => o.outcome === outcome);
+  if (at === -1) {
+    const added = { outcome, count: 0 };
+    outcomes.push(added);
+    return added;
   }
+  const found = outcomes[at] as OutcomeCount;
+  const first = outcomes[0] as OutcomeCount;
+  if (at > 0 && found.count >= first.count) [outcomes[0], outcomes[at]] = [found, first];
+  return found;
 }
