@@ -15,10 +15,11 @@ export interface DaemonProcess {
 
 /**
  * Starts the built daemon with `args`; the environment holds PATH and `env` only: rate limit and HTTP side port off
- * unless given (several daemons run at once).
+ * unless given (several daemons run at once). `launcher` is a command that runs node for it (valgrind and its options).
  */
-export function startDaemonProcess(args: string[], env: Record<string, string> = {}, cwd?: string): DaemonProcess {
-  const proc = spawn(process.execPath, [MAIN, ...args], { cwd, env: { PATH: process.env.PATH ?? "", SWARMD_RATE_LIMIT: "0", SWARMD_HTTP_PORT: "0", ...env } });
+export function startDaemonProcess(args: string[], env: Record<string, string> = {}, cwd?: string, launcher: readonly string[] = []): DaemonProcess {
+  const [command, ...before] = [...launcher, process.execPath];
+  const proc = spawn(command as string, [...before, MAIN, ...args], { cwd, env: { PATH: process.env.PATH ?? "", SWARMD_RATE_LIMIT: "0", SWARMD_HTTP_PORT: "0", ...env } });
   const logs: Array<Record<string, any>> = [];
   let out = "";
   let errBuf = "";

@@ -39,7 +39,7 @@ for (const s of SCRIPTS) {
 t.test("npm run bench: --only and --ops name what exists", async (t) => {
   const only = run("bench/run.js", "--only", "throughput,footprnt");
   t.equal(only.status, 2);
-  t.match(only.stderr, /^bench: --only: no "footprnt"; choose from throughput, floor, footprint, scale, history, retention, sweep, backup\n/);
+  t.match(only.stderr, /^bench: --only: no "footprnt"; choose from throughput, instructions, floor, footprint, scale, history, retention, sweep, backup\n/);
   const ops = run("bench/run.js", "--ops", "ping,get");
   t.equal(ops.status, 2);
   t.match(ops.stderr, /^bench: --ops: no "get"; choose from ping, memory_store, memory_retrieve, agent_list, tools_list\n/);

@@ -50,9 +50,10 @@ export async function startSwarmd(db: string, env: Record<string, string> = {}):
   };
 }
 
-/** The minimal NDJSON ping server: the ceiling for any Node daemon. */
-export async function startCeiling(): Promise<Server> {
-  const proc = spawn(process.execPath, [here("./ceiling.js")], { stdio: ["ignore", "pipe", "inherit"] });
+/** The minimal NDJSON ping server: the ceiling for any Node daemon. `launcher` runs node for it (as for swarmd). */
+export async function startCeiling(launcher: readonly string[] = []): Promise<Server> {
+  const [command, ...before] = [...launcher, process.execPath];
+  const proc = spawn(command as string, [...before, here("./ceiling.js")], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve, reject) => {
     proc.stdout.setEncoding("utf8").once("data", (d: string) => resolve(Number(d.trim())));
     proc.once("exit", (code) => reject(new Error(`ceiling server exited with ${code}`)));

@@ -2,6 +2,7 @@ import type { FloorRow } from "./floor.js";
 import type { Footprint } from "./footprint.js";
 import type { LoadResult } from "./processes.js";
 import type { HistoryRow } from "./history.js";
+import type { InstructionsResult } from "./instructions.js";
 import type { RetentionResult } from "./retention.js";
 import type { BackupMeasure, ScaleRow, SweepResult } from "./scale.js";
 
@@ -142,6 +143,20 @@ export function printReport(results: Record<string, any>): void {
         (r === undefined ? "" : `${fmt(r, 2)}× ${REFERENCE[c.op]?.op}`).padStart(12),
       ];
       out.push(cols.join(" "));
+    }
+  }
+  const ir = results.instructions as InstructionsResult | undefined;
+  if (ir && "skipped" in ir) out.push("", `Instructions a request: skipped, ${ir.skipped}`);
+  else if (ir) {
+    const ceiling = ir.rows.find((r) => r.server === "ceiling" && r.op === "ping");
+    out.push(
+      "",
+      `Instructions a request (callgrind; ${ir.connections}×${ir.depth} in lockstep; ${fmt(ir.requests)} counted after ${fmt(ir.warmupRequests)}; ` +
+        `median of ${ir.rows[0]?.rounds.length ?? 0}):`,
+    );
+    for (const r of ir.rows) {
+      const vs = ceiling && r !== ceiling && r.op === "ping" ? ` (the ceiling's ping ÷ this: ${fmt(ceiling.perRequest / r.perRequest, 2)}×)` : "";
+      out.push(`  ${r.server.padEnd(8)} ${r.op.padEnd(16)} ${fmt(r.perRequest).padStart(9)}${vs}  rounds: ${r.rounds.map((n) => fmt(n / ir.requests)).join(", ")}`);
     }
   }
   const floor = (results.floor ?? []) as FloorRow[];

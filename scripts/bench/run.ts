@@ -6,6 +6,7 @@ import { scriptArgs } from "../script-args.js";
 import { VERSION } from "../../src/version.js";
 import { measureStoreFloor } from "./floor.js";
 import { measureFootprint } from "./footprint.js";
+import { measureInstructions } from "./instructions.js";
 import { keyFor, type LoadOptions } from "./requests.js";
 import { drive, expectStored, medianRun, prefillMemory, startCeiling, startRedis, startSwarmd, tempDbPath, type LoadResult, type Server } from "./processes.js";
 import { prefillRedis } from "./redis.js";
@@ -26,14 +27,15 @@ Options:
   --entries <n>    stored entries for the large side of the scale check (default 1000000)
   --tasks <n>      finished tasks for the large side of the history check and the retention's history (default 1000000)
   --connections <n> idle connections for the RSS check (default 10000)
-  --only <list>    comma-separated parts to run: throughput, floor, footprint, scale, history, retention, sweep, backup
-                   (default all)
+  --instructions <n> requests counted in each run under valgrind's callgrind (default 40000; after 4× as many unmeasured)
+  --only <list>    comma-separated parts to run: throughput, instructions, floor, footprint, scale, history, retention,
+                   sweep, backup (default all; instructions needs valgrind, and is skipped with a note without it)
   --ops <list>     throughput operations to run, e.g. ping,agent_list (default all; references always run)
   --out <file>     where to write the results (default bench/results.json)
   --help           this text
 `;
 
-const PARTS = ["throughput", "floor", "footprint", "scale", "history", "retention", "sweep", "backup"];
+const PARTS = ["throughput", "instructions", "floor", "footprint", "scale", "history", "retention", "sweep", "backup"];
 const SWARMD_OPS = ["ping", "memory_store", "memory_retrieve", "agent_list", "tools_list"];
 
 const SHAPES = [
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
     entries: { default: "1000000", number: true },
     tasks: { default: "1000000", number: true },
     connections: { default: "10000", number: true },
+    instructions: { default: "40000", number: true },
     only: { default: PARTS.join(","), listOf: PARTS },
     ops: { default: "", listOf: SWARMD_OPS },
     out: { default: "bench/results.json" },
@@ -68,6 +71,7 @@ async function main(): Promise<void> {
   try {
     const ops = values.ops === "" ? undefined : new Set(values.ops.split(","));
     if (parts.has("throughput")) results.cells = await throughput(dir, durationMs, warmupMs, rounds, ops);
+    if (parts.has("instructions")) results.instructions = await step("instructions", () => measureInstructions(dir, Number(values.instructions), rounds));
     if (parts.has("floor")) results.floor = await step("floor", () => measureStoreFloor(dir, 10_000, durationMs, rounds));
     if (parts.has("footprint")) results.footprint = await step("footprint", () => measureFootprint(dir, 5, Number(values.connections)));
     if (parts.has("scale")) results.scale = await step("scale", () => measureScale(dir, [10_000, Number(values.entries)], durationMs, warmupMs, rounds));
