@@ -77,7 +77,7 @@ export class Session implements CallOwner {
     this.connectionId = conn.id;
     this.log = log.child({ conn: conn.id, remote: conn.remote });
     this.guard = new SessionGuard(host.guard);
-    conn.onmessage = (line) => this.receive(line);
+    conn.onmessage = (line, startedAt) => this.receive(line, startedAt);
     conn.onoversize = (bytes) => this.rejectOversize(bytes);
     conn.oninputend = () => {
       this.inputEnded = true;
@@ -158,7 +158,7 @@ export class Session implements CallOwner {
     this.conn.destroy();
   }
 
-  private receive(line: string): void {
+  private receive(line: string, startedAt: number): void {
     let message: unknown;
     try {
       message = JSON.parse(line);
@@ -167,8 +167,8 @@ export class Session implements CallOwner {
       return;
     }
     const reply = Array.isArray(message)
-      ? answerArray(message, this.host.batchMaxItems, (item, index) => this.dispatch(item, line, index))
-      : this.dispatch(message, line, -1);
+      ? answerArray(message, this.host.batchMaxItems, (item, index) => this.dispatch(item, line, index, index === 0 ? startedAt : performance.now()))
+      : this.dispatch(message, line, -1, startedAt);
     if (reply === undefined) return;
     if (reply instanceof Promise) this.track(reply);
     else this.conn.send(reply);
@@ -191,15 +191,15 @@ export class Session implements CallOwner {
     if (this.inputEnded && !this.closed) this.conn.end();
   }
 
-  private dispatch(message: unknown, line: string, index: number): Reply | Promise<Reply> {
+  /** `started`: when its handling began (for a native batch's later items, when their turn came). */
+  private dispatch(message: unknown, line: string, index: number, started: number): Reply | Promise<Reply> {
     const c = classify(message, line, index);
     if (c.kind === "response") return undefined;
     if (c.kind === "invalid") return c.reply;
-    return this.execute(c.method, c.params, c.id, c.idJson);
+    return this.execute(c.method, c.params, c.id, c.idJson, started);
   }
 
-  private execute(method: string, params: unknown, id: JsonRpcId | undefined, idJson: string | undefined): Reply | Promise<Reply> {
-    const started = performance.now();
+  private execute(method: string, params: unknown, id: JsonRpcId | undefined, idJson: string | undefined, started: number): Reply | Promise<Reply> {
     const spec = this.host.methods.get(method);
     if (spec === undefined) {
       const err = rpcError("METHOD_NOT_FOUND", `Method not found: ${JSON.stringify(method)}.`, { method });

@@ -33,7 +33,11 @@ export interface Connection {
   /** Stop reading the peer's input until every reason given has been resumed. */
   pauseInput(reason: string): void;
   resumeInput(reason: string): void;
-  onmessage: (line: string) => void;
+  /**
+   * A received line. `startedAt` is when its turn came (`performance.now()`): the reading the slice's clock took after
+   * the line before, passed on so that timing a request costs no reading of its own to start.
+   */
+  onmessage: (line: string, startedAt: number) => void;
   /** A line passed the size limit; its remainder is being discarded and later lines are served as usual. */
   onoversize: (bytes: number) => void;
   /** The peer will send nothing more (TCP FIN, stdin EOF). Replies can still be written. */
@@ -81,7 +85,7 @@ export class StreamConnection implements Connection {
   readonly id = nextConnectionId();
   readonly kind: Connection["kind"];
   readonly remote: string;
-  onmessage: (line: string) => void = noop;
+  onmessage: (line: string, startedAt: number) => void = noop;
   onoversize: (bytes: number) => void = noop;
   oninputend: () => void = noop;
   onidle: () => boolean = () => true;
@@ -200,14 +204,16 @@ export class StreamConnection implements Connection {
   /** Hands received lines over, in order, for one slice; stops when paused or when replies pile up unread. */
   private readonly deliver = (): void => {
     this.deliveryScheduled = false;
-    const until = performance.now() + SLICE_MS;
+    let now = performance.now();
+    const until = now + SLICE_MS;
     while (this.next < this.received.length && this.pausedFor.size === 0 && !this.closed) {
       const item = this.received[this.next++] as string | number;
       if (typeof item === "number") this.onoversize(item);
-      else this.onmessage(item);
+      else this.onmessage(item, now);
       // Replies piling up in one slice are written now, so the soft limit can stop the slice.
       if (this.queuedSize > this.options.outputSoftLimit) this.flush();
-      if (performance.now() > until) {
+      now = performance.now();
+      if (now > until) {
         this.scheduleDelivery();
         break;
       }
