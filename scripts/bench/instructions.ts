@@ -41,13 +41,16 @@ const TARGETS: ReadonlyArray<Pick<InstructionRow, "server" | "op">> = [
 
 /**
  * For each server and operation: `rounds` runs, each a fresh process under callgrind with counting off, driven with
- * 4 × `requests` to let the JIT settle, then counted over `requests` more (16 connections, each sending 32 requests at
- * once and the next 32 once all are answered, so every run is cut into the same chunks).
+ * 4 × `asked` requests (rounded up to a multiple of 16) to let the JIT settle, then counted over `asked` more (16
+ * connections, each sending 32 requests at once and the next 32 once all are answered, so every run is cut into the
+ * same chunks).
  */
-export async function measureInstructions(dir: string, requests: number, rounds: number): Promise<InstructionsResult> {
+export async function measureInstructions(dir: string, asked: number, rounds: number): Promise<InstructionsResult> {
   if (spawnSync("valgrind", ["--version"]).status !== 0) {
     return { skipped: "valgrind is not installed (apt-get install valgrind)" };
   }
+  // Every connection sends as many: the count is divided by what was really answered.
+  const requests = Math.ceil(asked / CONNECTIONS) * CONNECTIONS;
   const warmupRequests = 4 * requests;
   const rows: InstructionRow[] = [];
   for (const target of TARGETS) {
