@@ -12,8 +12,8 @@ const RUN = new URL("../dist/scripts/bench/run.js", import.meta.url).pathname;
 
 t.test("instructions a request are counted under callgrind for the ceiling and swarmd, or skipped with a note", async (t) => {
   const out = join(tempDir(t), "results.json");
-  // Without tap's NODE_OPTIONS (which tap puts back into any env given to spawn): its loader would start in every node
-  // under valgrind, at valgrind's pace.
+  // Started through `env -u NODE_OPTIONS`: otherwise tap's hook, which it passes in NODE_OPTIONS, loads in every node
+  // under valgrind, at valgrind's pace (an empty NODE_OPTIONS in the env given to spawnSync saved nothing).
   const args = ["-u", "NODE_OPTIONS", process.execPath, RUN, "--only", "instructions", "--instructions", "200", "--rounds", "1", "--out", out];
   const run = spawnSync("env", args, { encoding: "utf8", timeout: 400_000 });
   t.equal(run.status, 0, run.stderr);
