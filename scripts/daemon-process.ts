@@ -13,13 +13,19 @@ export interface DaemonProcess {
   stdout(): string;
 }
 
+/** The command and arguments that run node with `args`, through `launcher` (valgrind and its options) when given. */
+export function nodeCommand(launcher: readonly string[], args: readonly string[]): [string, string[]] {
+  const [command, ...before] = [...launcher, process.execPath];
+  return [command as string, [...before, ...args]];
+}
+
 /**
  * Starts the built daemon with `args`; the environment holds PATH and `env` only: rate limit and HTTP side port off
  * unless given (several daemons run at once). `launcher` is a command that runs node for it (valgrind and its options).
  */
 export function startDaemonProcess(args: string[], env: Record<string, string> = {}, cwd?: string, launcher: readonly string[] = []): DaemonProcess {
-  const [command, ...before] = [...launcher, process.execPath];
-  const proc = spawn(command as string, [...before, MAIN, ...args], { cwd, env: { PATH: process.env.PATH ?? "", SWARMD_RATE_LIMIT: "0", SWARMD_HTTP_PORT: "0", ...env } });
+  const [command, nodeArgs] = nodeCommand(launcher, [MAIN, ...args]);
+  const proc = spawn(command, nodeArgs, { cwd, env: { PATH: process.env.PATH ?? "", SWARMD_RATE_LIMIT: "0", SWARMD_HTTP_PORT: "0", ...env } });
   const logs: Array<Record<string, any>> = [];
   let out = "";
   let errBuf = "";

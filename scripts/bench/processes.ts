@@ -4,7 +4,7 @@ import { createConnection } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openStore } from "../../src/store/db.js";
-import { startListening, type DaemonProcess } from "../daemon-process.js";
+import { nodeCommand, startListening, type DaemonProcess } from "../daemon-process.js";
 import { LineClient } from "../line-client.js";
 import { VALUE, type LoadOptions } from "./requests.js";
 
@@ -52,8 +52,7 @@ export async function startSwarmd(db: string, env: Record<string, string> = {}):
 
 /** The minimal NDJSON ping server: the ceiling for any Node daemon. `launcher` runs node for it (as for swarmd). */
 export async function startCeiling(launcher: readonly string[] = []): Promise<Server> {
-  const [command, ...before] = [...launcher, process.execPath];
-  const proc = spawn(command as string, [...before, here("./ceiling.js")], { stdio: ["ignore", "pipe", "inherit"] });
+  const proc = spawn(...nodeCommand(launcher, [here("./ceiling.js")]), { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve, reject) => {
     proc.stdout.setEncoding("utf8").once("data", (d: string) => resolve(Number(d.trim())));
     proc.once("exit", (code) => reject(new Error(`ceiling server exited with ${code}`)));
